@@ -1,0 +1,23 @@
+"""Build an experiment's train / validation / test split from its configured source."""
+
+from influential import data, io
+
+
+def main(snakemake):
+    with io.log_to(snakemake.log[0]) as log:
+        dataset = data.build(snakemake.params.dataset, snakemake.params.bundled)
+        log.info(
+            "%s: train %d, validation %d, test %d, input shape %s, %d classes, marked %s",
+            dataset.meta["origin"],
+            len(dataset.train),
+            len(dataset.validation),
+            len(dataset.test),
+            dataset.train.x.shape[1:],
+            dataset.n_classes,
+            dataset.meta["marked"],
+        )
+        io.save_dataset(dataset, snakemake.output[0])
+
+
+if "snakemake" in globals():
+    main(snakemake)  # noqa: F821

@@ -1,0 +1,20 @@
+"""Join predicted and actual influence and measure how well they agree."""
+
+import pandas as pd
+
+from influential import evaluation, io
+
+
+def main(snakemake):
+    with io.log_to(snakemake.log[0]) as log:
+        dataset = io.load_dataset(snakemake.input.dataset)
+        predicted = pd.concat([io.read_table(path) for path in snakemake.input.predicted], ignore_index=True)
+        joined = evaluation.join(predicted, io.read_table(snakemake.input.actual))
+        agreement = evaluation.agreement(joined, evaluation.marked_positions(dataset))
+        log.info("agreement:\n%s", agreement.to_string(index=False))
+        io.write_table(joined, snakemake.output.joined)
+        io.write_table(agreement, snakemake.output.agreement)
+
+
+if "snakemake" in globals():
+    main(snakemake)  # noqa: F821

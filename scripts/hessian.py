@@ -1,0 +1,18 @@
+"""The training objective's Hessian at the trained parameters, eigendecomposed once for every later solve."""
+
+from influential import hessian, io, models
+
+
+def main(snakemake):
+    with io.log_to(snakemake.log[0]) as log:
+        dataset = io.load_dataset(snakemake.input.dataset)
+        theta, meta = io.load_model(snakemake.input.model)
+        h = hessian.hessian(models.from_meta(meta), theta, dataset.train.x, dataset.train.y)
+        factorised = hessian.FactorisedHessian.of(h, snakemake.params.damping)
+        log.info("spectrum: %s", factorised.summary())
+        io.save_factorised(snakemake.output.factorised, h, factorised)
+        io.write_json(factorised.summary(), snakemake.output.spectrum)
+
+
+if "snakemake" in globals():
+    main(snakemake)  # noqa: F821

@@ -1,0 +1,60 @@
+"""Predicted against actual influence: joined tables and agreement statistics."""
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from influential.data import Dataset, Split
+
+# Column names carry the sign convention: L(test; theta without z) - L(test; theta).
+PREDICTED = "pred_loss_change_if_removed"
+ACTUAL = "actual_loss_change_if_removed"
+
+
+def influence_table(train: Split, estimator: str, test: str, change: np.ndarray) -> pd.DataFrame:
+    """One estimator's predicted loss changes for one test point, one row per training point."""
+    return pd.DataFrame(
+        {
+            "estimator": estimator,
+            "test": test,
+            "train_position": np.arange(len(train)),
+            "train_index": train.index,
+            "label": train.y,
+            PREDICTED: change,
+        }
+    )
+
+
+def marked_positions(dataset: Dataset) -> dict[str, list[int]]:
+    """Training positions of the points the source marks (e.g. the synthetic outlier), by mark."""
+    return {
+        name: np.flatnonzero(np.isin(dataset.train.index, indices)).tolist()
+        for name, indices in dataset.meta.get("marked", {}).items()
+    }
+
+
+def join(predicted: pd.DataFrame, actual: pd.DataFrame) -> pd.DataFrame:
+    """Rows of both tables for the same (estimator, test, training point); only the retrained points."""
+    keys = ["test", "train_position"]
+    return predicted.merge(actual[[*keys, ACTUAL]], on=keys, how="inner", validate="many_to_one")
+
+
+def agreement(joined: pd.DataFrame, marked_positions: dict[str, list[int]] | None = None) -> pd.DataFrame:
+    """Per estimator and test point: Pearson, Spearman, sign agreement, and where marked points rank."""
+    rows = []
+    for (estimator, test), group in joined.groupby(["estimator", "test"], sort=True):
+        p, a = group[PREDICTED].to_numpy(), group[ACTUAL].to_numpy()
+        row = {
+            "estimator": estimator,
+            "test": test,
+            "n": len(group),
+            "pearson": stats.pearsonr(p, a).statistic,
+            "spearman": stats.spearmanr(p, a).statistic,
+            "sign_agreement": float(np.mean(np.sign(p) == np.sign(a))),
+        }
+        order = group.assign(abs_actual=np.abs(a)).sort_values("abs_actual", ascending=False)
+        rank = {pos: r for r, pos in enumerate(order["train_position"], start=1)}
+        for name, positions in (marked_positions or {}).items():
+            row[f"{name}_rank_by_abs_actual"] = min((rank[p] for p in positions if p in rank), default=np.nan)
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -1,0 +1,128 @@
+"""Figures: seaborn on a non-interactive matplotlib backend. Each returns a Figure; io.save_figure writes it."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from influential.data import Dataset
+from influential.evaluation import ACTUAL, PREDICTED, marked_positions
+
+sns.set_theme(style="whitegrid", context="notebook")
+
+
+def _class_names(dataset: Dataset) -> list[str]:
+    classes = dataset.meta.get("classes")
+    return [str(c) for c in classes] if classes else [str(c) for c in range(dataset.n_classes)]
+
+
+def _palette(n: int) -> list:
+    return sns.color_palette("tab10", n)
+
+
+def dataset_overview(dataset: Dataset, test_points: pd.DataFrame, theta: np.ndarray | None = None):
+    """Thesis figure 4.1 for 2-D data (clusters, outlier, decision boundary); a grid of examples for images."""
+    if dataset.train.x.ndim == 2 and dataset.train.x.shape[1] == 2:
+        return _two_dimensional(dataset, test_points, theta)
+    return _image_grid(dataset)
+
+
+def _two_dimensional(dataset: Dataset, test_points: pd.DataFrame, theta: np.ndarray | None):
+    names = _class_names(dataset)
+    train = pd.DataFrame(
+        {
+            "x1": dataset.train.x[:, 0],
+            "x2": dataset.train.x[:, 1],
+            "class": [names[c] for c in dataset.train.y],
+        }
+    )
+    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    sns.scatterplot(data=train, x="x1", y="x2", hue="class", palette=_palette(len(names)), s=28, alpha=0.8, ax=ax)
+    for name, positions in marked_positions(dataset).items():
+        for pos in positions:
+            x1, x2 = dataset.train.x[pos]
+            ax.scatter([x1], [x2], s=220, facecolors="none", edgecolors="black", linewidths=1.5)
+            ax.annotate(
+                f"{name} (class {names[dataset.train.y[pos]]})",
+                (x1, x2),
+                xytext=(-10, -18),
+                textcoords="offset points",
+                ha="right",
+            )
+    for row in test_points.itertuples():
+        x1, x2 = dataset.test.x[row.test_position]
+        ax.scatter([x1], [x2], marker="*", s=260, color=_palette(len(names))[row.label], edgecolors="black")
+        ax.annotate(row.test, (x1, x2), xytext=(8, 6), textcoords="offset points", fontsize=9)
+    if theta is not None and len(theta) == 3:  # a linear boundary w1 x1 + w2 x2 + b = 0
+        (x_lo, x_hi), y_limits = ax.get_xlim(), ax.get_ylim()
+        xs = np.linspace(x_lo, x_hi, 2)
+        ax.plot(xs, -(theta[2] + theta[0] * xs) / theta[1], "k--", lw=1, label="decision boundary")
+        ax.set_xlim(x_lo, x_hi)
+        ax.set_ylim(*y_limits)
+    ax.set_title(f"Training data ({len(dataset.train)} points); stars: test points")
+    ax.legend(loc="best", title="class")
+    return fig
+
+
+def _image_grid(dataset: Dataset, per_class: int = 8):
+    names = _class_names(dataset)
+    fig, axes = plt.subplots(len(names), per_class, figsize=(per_class * 0.9, len(names) * 1.0), squeeze=False)
+    for c, row in enumerate(axes):
+        positions = np.flatnonzero(dataset.train.y == c)[:per_class]
+        for ax, pos in zip(row, positions, strict=False):
+            ax.imshow(dataset.train.x[pos].squeeze(), cmap="gray_r", vmin=0, vmax=1)
+        for ax in row:
+            ax.set_xticks([])
+            ax.set_yticks([])
+        row[0].set_ylabel(names[c], rotation=0, labelpad=12, fontsize=12)
+    fig.suptitle(f"Training examples by class ({len(dataset.train)} in all)")
+    return fig
+
+
+def predicted_vs_actual(joined: pd.DataFrame, agreement: pd.DataFrame, dataset: Dataset, estimator: str):
+    """Thesis figure 5.2 / 5.3: predicted against actual loss change per test point, coloured by class."""
+    names = _class_names(dataset)
+    tests = sorted(joined["test"].unique())
+    ncols = min(2, len(tests))
+    nrows = -(-len(tests) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.6 * ncols, 4.8 * nrows), squeeze=False)
+    for ax in axes.flat[len(tests) :]:
+        ax.set_visible(False)
+    marked = {pos: name for name, positions in marked_positions(dataset).items() for pos in positions}
+    for ax, test in zip(axes.flat, tests, strict=False):
+        group = joined[joined["test"] == test].assign(**{"class": lambda d: [names[c] for c in d["label"]]})
+        sns.scatterplot(
+            data=group,
+            x=ACTUAL,
+            y=PREDICTED,
+            hue="class",
+            hue_order=names,
+            palette=_palette(len(names)),
+            s=22,
+            alpha=0.8,
+            ax=ax,
+        )
+        span = np.abs(group[[ACTUAL, PREDICTED]].to_numpy()).max() * 1.1
+        ax.plot([-span, span], [-span, span], color="grey", lw=0.8, ls=":", label="y = x")
+        for row in group[group["train_position"].isin(marked)].itertuples():
+            actual, predicted = getattr(row, ACTUAL), getattr(row, PREDICTED)
+            ax.scatter([actual], [predicted], s=200, facecolors="none", edgecolors="black", linewidths=1.5)
+            ax.annotate(
+                marked[row.train_position],
+                (actual, predicted),
+                xytext=(-8, 8),
+                textcoords="offset points",
+                ha="right",
+            )
+        stats = agreement[(agreement["test"] == test) & (agreement["estimator"] == estimator)].iloc[0]
+        ax.set_title(f"{test}: Pearson {stats.pearson:.3f}, Spearman {stats.spearman:.3f}")
+        ax.set_xlabel("actual loss change when left out (retrained)")
+        ax.set_ylabel(f"predicted loss change ({estimator})")
+        ax.legend(title="class", fontsize=8)
+    fig.suptitle(f"Predicted vs leave-one-out influence, estimator {estimator}")
+    fig.tight_layout()
+    return fig

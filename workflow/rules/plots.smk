@@ -1,0 +1,42 @@
+rule plot_dataset:
+    input:
+        dataset=rules.dataset.output[0],
+        model=rules.train.output.model,
+        test_points=rules.test_points.output[0],
+    output:
+        report(
+            out("figures", "dataset.png"),
+            caption="../report/dataset.rst",
+            category="{exp}",
+            subcategory="Data",
+        ),
+    log:
+        out("logs", "plot_dataset.log"),
+    benchmark:
+        out("benchmarks", "plot_dataset.tsv")
+    conda:
+        "../../envs/plotting.yaml"
+    script:
+        "../../scripts/plot_dataset.py"
+
+
+rule plot_influence_vs_loo:
+    input:
+        dataset=rules.dataset.output[0],
+        joined=rules.evaluate.output.joined,
+        agreement=rules.evaluate.output.agreement,
+    output:
+        report(
+            out("figures", "influence_vs_loo_{estimator}.png"),
+            caption="../report/influence_vs_loo.rst",
+            category="{exp}",
+            subcategory="Influence vs leave-one-out",
+        ),
+    log:
+        out("logs", "plot_influence_vs_loo_{estimator}.log"),
+    benchmark:
+        out("benchmarks", "plot_influence_vs_loo_{estimator}.tsv")
+    conda:
+        "../../envs/plotting.yaml"
+    script:
+        "../../scripts/plot_influence_vs_loo.py"
