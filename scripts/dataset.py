@@ -5,7 +5,7 @@ from influential import data, io
 
 def main(snakemake):
     with io.log_to(snakemake.log[0]) as log:
-        dataset = data.build(snakemake.params.dataset, snakemake.params.bundled)
+        dataset = data.build(snakemake.params.dataset, snakemake.input.get("bundled"))
         log.info(
             "%s: train %d, validation %d, test %d, input shape %s, %d classes, marked %s",
             dataset.meta["origin"],

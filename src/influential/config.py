@@ -63,6 +63,9 @@ def validate(config: Mapping, schema: Mapping) -> dict:
 
 def _check_semantics(config: dict) -> None:
     """Rules that a JSON schema cannot state clearly."""
+    unknown = [name for name in config.get("run", []) if name not in config["experiments"]]
+    if unknown:
+        raise ConfigError(f"config: run: no experiment named {', '.join(map(repr, unknown))}")
     for exp_name, exp in config["experiments"].items():
         where = f"config: experiments.{exp_name}"
         dataset = exp["dataset"]

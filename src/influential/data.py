@@ -242,8 +242,8 @@ def koh_split_positions(n_pool: int) -> tuple[np.ndarray, np.ndarray]:
     return train, np.arange(KOH_VALIDATION)
 
 
-def build(dataset: dict, bundled_path: str | Path) -> Dataset:
-    """The dataset described by an experiment's validated `dataset` config."""
+def build(dataset: dict, bundled_path: str | Path | None = None) -> Dataset:
+    """The dataset described by an experiment's validated `dataset` config (`bundled_path`: for mnist_bundled)."""
     source, split = dataset["source"], dataset["split"]
     classes = dataset.get("classes")
     if source == "synthetic":

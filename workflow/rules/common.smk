@@ -1,6 +1,6 @@
 """Experiment lookup, output paths, target lists and wildcard constraints. Nothing here computes."""
 
-EXPERIMENTS = list(config["experiments"])
+EXPERIMENTS = config.get("run", list(config["experiments"]))
 
 
 def experiment(exp):
@@ -21,13 +21,15 @@ def out(*parts):
 
 
 def dataset_inputs(wildcards):
-    """Source files the data stage reads, so that replacing one reruns it."""
+    """Source files the data stage reads, by role, so that replacing one reruns it."""
     dataset = experiment(wildcards.exp)["dataset"]
     if dataset["source"] == "mnist_bundled":
-        return [workflow.source_path("../../resources/mnist_bundled.npz")]
+        return {
+            "bundled": os.path.join(workflow.basedir, "resources", "mnist_bundled.npz")
+        }
     if dataset["source"] in ("npz", "idx"):
-        return [dataset["path"]]
-    return []
+        return {"source": dataset["path"]}
+    return {}
 
 
 def all_targets():

@@ -1,6 +1,6 @@
 rule dataset:
     input:
-        dataset_inputs,
+        unpack(dataset_inputs),
     output:
         out("data", "dataset.npz"),
     log:
@@ -11,6 +11,5 @@ rule dataset:
         "../../envs/tensorflow.yaml"
     params:
         dataset=lambda wc: experiment(wc.exp)["dataset"],
-        bundled=workflow.source_path("../../resources/mnist_bundled.npz"),
     script:
         "../../scripts/dataset.py"

@@ -1,0 +1,127 @@
+import copy
+
+import pytest
+import yaml
+
+from influential import config as cfg
+
+from .conftest import REPO
+
+
+def minimal(**experiment):
+    exp = {
+        "dataset": {"source": "synthetic", "split": {"n_train": 20, "n_validation": 0, "n_test": 5}},
+        "model": {"kind": "logistic_regression"},
+        "test_points": [{"name": "t", "select": "index", "index": 0}],
+    }
+    exp.update(experiment)
+    return {"experiments": {"exp": exp}}
+
+
+def error_of(config, schema) -> str:
+    with pytest.raises(cfg.ConfigError) as info:
+        cfg.validate(config, schema)
+    message = str(info.value)
+    assert "\n" not in message
+    return message
+
+
+def test_defaults_are_filled_in(schema):
+    exp = cfg.validate(minimal(), schema)["experiments"]["exp"]
+    assert exp["training"] == {"tol": 1e-8, "max_iter": 1000}
+    assert exp["model"]["C"] == 1.0
+    assert exp["influence"] == {"estimators": ["exact"], "damping": 0.0}
+    assert exp["dataset"]["split"]["seed"] == 0
+    assert exp["dataset"]["synthetic"]["outlier"] == {"x": [7.0, 7.0], "label": 0}
+    assert exp["loo"] == {"method": "refit"}
+
+
+def test_validation_does_not_modify_its_input(schema):
+    config = minimal()
+    before = copy.deepcopy(config)
+    cfg.validate(config, schema)
+    assert config == before
+
+
+def test_unknown_key_is_named_with_the_allowed_ones(schema):
+    message = error_of(minimal(training={"maxiter": 5}), schema)
+    assert message == "config: experiments.exp.training: unknown key 'maxiter' (allowed: max_iter, tol)"
+
+
+def test_wrong_type_names_the_key(schema):
+    message = error_of(minimal(training={"max_iter": "lots"}), schema)
+    assert message == "config: experiments.exp.training.max_iter: 'lots' is not of type 'integer'"
+
+
+def test_wrong_value_names_the_key_and_the_choices(schema):
+    config = minimal()
+    config["experiments"]["exp"]["dataset"]["source"] = "cifar"
+    message = error_of(config, schema)
+    assert message.startswith("config: experiments.exp.dataset.source: 'cifar' is not one of 'synthetic'")
+
+
+def test_out_of_range_value_names_the_key(schema):
+    message = error_of(minimal(model={"kind": "logistic_regression", "C": 0}), schema)
+    assert message.startswith("config: experiments.exp.model.C: 0 is less than or equal to the minimum")
+
+
+def test_missing_split_size_is_named(schema):
+    config = minimal()
+    del config["experiments"]["exp"]["dataset"]["split"]["n_test"]
+    assert error_of(config, schema) == "config: experiments.exp.dataset.split: 'n_test' is a required property"
+
+
+def test_rule_based_test_point_needs_a_label(schema):
+    message = error_of(minimal(test_points=[{"name": "t", "select": "first_misclassified"}]), schema)
+    assert message == "config: experiments.exp.test_points.0: 'label' is a required property"
+
+
+def test_koh_split_needs_official_mnist_and_no_sizes(schema):
+    config = minimal()
+    config["experiments"]["exp"]["dataset"]["split"] = {"method": "koh"}
+    assert error_of(config, schema) == "config: experiments.exp.dataset.split.method: 'koh' needs source 'mnist'"
+    config["experiments"]["exp"]["dataset"] = {
+        "source": "mnist",
+        "classes": [1, 7],
+        "split": {"method": "koh", "n_train": 5},
+    }
+    assert error_of(config, schema).endswith("fixes the sizes (5500/5000/10000); remove n_train")
+
+
+def test_file_sources_need_a_path(schema):
+    config = minimal()
+    config["experiments"]["exp"]["dataset"]["source"] = "npz"
+    assert error_of(config, schema) == "config: experiments.exp.dataset.path: required for source 'npz'"
+
+
+def test_logistic_regression_on_images_needs_two_classes(schema):
+    config = minimal()
+    config["experiments"]["exp"]["dataset"]["source"] = "mnist_bundled"
+    assert "dataset.classes: logistic_regression is binary" in error_of(config, schema)
+
+
+def test_duplicate_test_point_names_are_rejected(schema):
+    point = {"name": "t", "select": "index", "index": 0}
+    message = error_of(minimal(test_points=[point, point]), schema)
+    assert message == "config: experiments.exp.test_points: duplicated name 't'"
+
+
+def test_run_must_name_declared_experiments(schema):
+    config = minimal()
+    config["run"] = ["exp", "nope"]
+    assert error_of(config, schema) == "config: run: no experiment named 'nope'"
+
+
+def test_bad_experiment_name_is_rejected(schema):
+    config = {"experiments": {"my-exp": minimal()["experiments"]["exp"]}}
+    assert error_of(config, schema).startswith("config: experiments: 'my-exp' does not match")
+
+
+@pytest.mark.parametrize("path", ["config.yaml", *sorted(p.name for p in (REPO / "presets").glob("*.yaml"))])
+def test_shipped_configs_are_valid(schema, path):
+    base = yaml.safe_load((REPO / "config.yaml").read_text())
+    if path != "config.yaml":
+        preset = yaml.safe_load((REPO / "presets" / path).read_text())
+        base["experiments"].update(preset.pop("experiments"))
+        base.update(preset)
+    cfg.validate(base, schema)

@@ -1,0 +1,152 @@
+"""The workflow through the Snakemake command line, in temporary directories, on tiny configs."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib.image
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from scipy.special import expit
+
+from .conftest import REPO
+
+SNAKEMAKE = Path(sys.executable).parent / "snakemake"
+
+TINY = {
+    "experiments": {
+        "tiny_synthetic": {
+            "dataset": {"source": "synthetic", "split": {"n_train": 60, "n_validation": 0, "n_test": 20, "seed": 1}},
+            "model": {"kind": "logistic_regression", "C": 1.0},
+            "test_points": [
+                {"name": "a", "select": "index", "index": 0},
+                {"name": "b", "select": "first_correct", "label": 1},
+            ],
+        },
+        "tiny_digits": {
+            "dataset": {
+                "source": "mnist_bundled",
+                "classes": [1, 7],
+                "split": {"n_train": 40, "n_validation": 10, "n_test": 20, "seed": 0},
+            },
+            "model": {"kind": "logistic_regression", "C": 0.02},
+            "test_points": [{"name": "a", "select": "first_correct", "label": 0}],
+        },
+    }
+}
+RULES = ["dataset", "train", "test_points", "train_gradients", "hessian", "loo_refit", "evaluate", "plot_dataset"]
+
+
+def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [SNAKEMAKE, "--snakefile", REPO / "Snakefile", "--directory", workdir, "--cores", "2", *args],
+        capture_output=True,
+        text=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("tiny")
+    (workdir / "config.yaml").write_text(yaml.safe_dump(TINY))
+    result = snakemake(workdir)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return workdir / "results"
+
+
+@pytest.mark.workflow
+def test_predicted_influence_is_the_closed_form_of_the_saved_model(tiny_run):
+    exp = tiny_run / "tiny_synthetic"
+    with np.load(exp / "data" / "dataset.npz") as d:
+        x, y, index, x_test, y_test = d["x_train"], d["y_train"], d["index_train"], d["x_test"], d["y_test"]
+    with np.load(exp / "model" / "model.npz") as m:
+        theta = m["theta"]
+    assert len(y) == 61 and index[-1] == 80  # 60 drawn points + the outlier, whose source index is n = 80
+    points = pd.read_csv(exp / "test_points.csv").set_index("test")
+    assert points.loc["a", "test_position"] == 0 and points.loc["b", "label"] == 1 == points.loc["b", "predicted"]
+
+    a = np.hstack([x, np.ones((len(x), 1))]).astype(np.float64)
+    p = expit(a @ theta)
+    h = a.T @ (a * (p * (1 - p))[:, None]) / len(y) + np.diag([1.0, 1.0, 0.0]) / len(y)
+    for name in ("a", "b"):
+        table = pd.read_parquet(exp / "influence" / "exact" / f"{name}.parquet")
+        assert table.columns.tolist() == [
+            "estimator",
+            "test",
+            "train_position",
+            "train_index",
+            "label",
+            "pred_loss_change_if_removed",
+        ]
+        assert np.array_equal(table["train_index"], index) and np.array_equal(table["label"], y)
+        pos = points.loc[name, "test_position"]
+        b = np.append(x_test[pos], 1.0)
+        g_test = (expit(b @ theta) - y_test[pos]) * b
+        expected = (a * (p - y)[:, None]) @ np.linalg.solve(h, g_test) / len(y)
+        np.testing.assert_allclose(table["pred_loss_change_if_removed"], expected, rtol=1e-6, atol=1e-10)
+
+
+@pytest.mark.workflow
+def test_leave_one_out_and_agreement_tables(tiny_run):
+    for exp, n_train, tests in [("tiny_synthetic", 61, ["a", "b"]), ("tiny_digits", 40, ["a"])]:
+        actual = pd.read_parquet(tiny_run / exp / "loo" / "actual.parquet")
+        assert len(actual) == n_train * len(tests) and actual["converged"].all()
+        agreement = pd.read_csv(tiny_run / exp / "tables" / "agreement.csv")
+        assert agreement["test"].tolist() == tests and (agreement["n"] == n_train).all()
+        assert (agreement["pearson"] > 0.95).all(), agreement
+        joined = pd.read_parquet(tiny_run / exp / "tables" / "influence_vs_loo.parquet")
+        assert len(joined) == n_train * len(tests)
+    synthetic = pd.read_csv(tiny_run / "tiny_synthetic" / "tables" / "agreement.csv")
+    assert synthetic["outlier_rank_by_abs_actual"].between(1, 61).all()
+
+
+@pytest.mark.workflow
+def test_figures_logs_and_benchmarks(tiny_run):
+    for exp in ("tiny_synthetic", "tiny_digits"):
+        for figure in ("dataset.png", "influence_vs_loo_exact.png"):
+            image = matplotlib.image.imread(tiny_run / exp / "figures" / figure)
+            assert image.shape[0] > 250 and image.shape[1] > 800 and image.std() > 0.05  # a drawn, non-blank PNG
+        for rule in RULES:
+            assert (tiny_run / exp / "benchmarks" / f"{rule}.tsv").read_text().startswith("s\th:m:s")
+        assert "leave-one-out refits: 40 of 40" in (tiny_run / "tiny_digits" / "logs" / "loo_refit.log").read_text()
+        assert "fitting logistic_regression" in (tiny_run / exp / "logs" / "train.log").read_text()
+
+
+@pytest.mark.workflow
+def test_rerun_has_nothing_to_do(tiny_run):
+    result = snakemake(tiny_run.parent)
+    assert result.returncode == 0
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+@pytest.mark.workflow
+def test_report_holds_every_figure(tiny_run):
+    report = tiny_run.parent / "report.html"
+    result = snakemake(tiny_run.parent, "--report", str(report))
+    assert result.returncode == 0, result.stderr[-2000:]
+    html = report.read_text()
+    for exp in ("tiny_synthetic", "tiny_digits"):
+        for figure in ("dataset.png", "influence_vs_loo_exact.png", "agreement.csv", "spectrum.json"):
+            assert f"results/{exp}/" in html and figure in html
+
+
+def test_bad_config_stops_before_any_job_with_one_line(tmp_path):
+    config = yaml.safe_load(yaml.safe_dump(TINY))
+    config["experiments"]["tiny_digits"]["training"] = {"max_iter": -3}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    result = snakemake(tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "config: experiments.tiny_digits.training.max_iter: -3 is less than the minimum of 1"
+    )
+    assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize("preset", [[], ["--configfile", "presets/paper.yaml"]], ids=["default", "paper"])
+def test_dry_run_resolves_the_dag(preset):
+    result = subprocess.run([SNAKEMAKE, "-n", *preset], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    for rule in [*RULES, "influence", "plot_influence_vs_loo"]:
+        assert f"rule {rule}:" in result.stdout
