@@ -7,7 +7,9 @@ def main(snakemake):
     with io.log_to(snakemake.log[0]) as log:
         dataset = io.load_dataset(snakemake.input.dataset)
         theta, meta = io.load_model(snakemake.input.model)
-        h = hessian.hessian(models.from_meta(meta), theta, dataset.train.x, dataset.train.y)
+        h = hessian.hessian(
+            models.from_meta(meta), theta, dataset.train.x, dataset.train.y, snakemake.params.batch_size
+        )
         factorised = hessian.FactorisedHessian.of(h, snakemake.params.damping)
         log.info("spectrum: %s", factorised.summary())
         io.save_factorised(snakemake.output.factorised, h, factorised)

@@ -7,28 +7,22 @@ def main(snakemake):
     with io.log_to(snakemake.log[0]) as log:
         dataset = io.load_dataset(snakemake.input.dataset)
         theta, meta = io.load_model(snakemake.input.model)
-        test = snakemake.wildcards.test
+        test, name = snakemake.wildcards.test, snakemake.wildcards.estimator
         position = int(io.read_table(snakemake.input.test_points).set_index("test").loc[test, "test_position"])
-        factorised = io.load_factorised(snakemake.input.hessian)
-        estimator = estimators.ESTIMATORS[snakemake.wildcards.estimator](
+        estimator = estimators.build(
+            name,
+            snakemake.params.influence,
             models.from_meta(meta),
             theta,
             dataset.train.x,
             dataset.train.y,
-            factorised.damping,
             train_gradients=io.load_arrays(snakemake.input.train_gradients)["gradients"],
-            factorised=factorised,
+            factorised=io.load_factorised(snakemake.input.hessian) if name == "exact" else None,
         )
         change = estimator.loss_change_if_removed(dataset.test.x[[position]], dataset.test.y[[position]])[0]
-        log.info(
-            "%s on %s: predicted loss changes from %.3g to %.3g",
-            estimator.name,
-            test,
-            change.min(),
-            change.max(),
-        )
-        table = evaluation.influence_table(dataset.train, estimator.name, test, change)
-        io.write_table(table, snakemake.output[0])
+        log.info("%s on %s: predicted loss changes from %.3g to %.3g", name, test, change.min(), change.max())
+        io.write_table(evaluation.influence_table(dataset.train, name, test, change), snakemake.output.table)
+        io.write_json({"test": test, **estimator.diagnostics[0]}, snakemake.output.diagnostics)
 
 
 if "snakemake" in globals():

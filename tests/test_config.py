@@ -30,7 +30,9 @@ def test_defaults_are_filled_in(schema):
     exp = cfg.validate(minimal(), schema)["experiments"]["exp"]
     assert exp["training"] == {"tol": 1e-8, "max_iter": 1000}
     assert exp["model"]["C"] == 1.0
-    assert exp["influence"] == {"estimators": ["exact"], "damping": 0.0}
+    assert exp["influence"]["estimators"] == ["exact"] and exp["influence"]["damping"] == 0.0
+    assert exp["influence"]["cg"] == {"tol": 1e-6, "max_iter": 100}
+    assert exp["influence"]["lissa"]["scale"] == 10.0 and exp["influence"]["all_pairs"] is False
     assert exp["dataset"]["split"]["seed"] == 0
     assert exp["dataset"]["synthetic"]["outlier"] == {"x": [7.0, 7.0], "label": 0}
     assert exp["loo"] == {"method": "refit"}
@@ -125,3 +127,19 @@ def test_shipped_configs_are_valid(schema, path):
         base["experiments"].update(preset.pop("experiments"))
         base.update(preset)
     cfg.validate(base, schema)
+
+
+def test_training_keys_follow_the_model_kind(schema):
+    cnn = minimal(model={"kind": "all_cnn"}, loo={"method": "none"})
+    exp = cfg.validate(cnn, schema)["experiments"]["exp"]
+    assert exp["model"] == {"kind": "all_cnn", "weight_decay": 0.001}
+    assert exp["training"]["steps"] == 500000 and exp["training"]["learning_rate"] == 1e-4
+    assert exp["training"]["schedule"] == [{"step": 110000, "factor": 0.1}, {"step": 220000, "factor": 0.01}]
+    message = error_of(minimal(model={"kind": "all_cnn"}, loo={"method": "none"}, training={"tol": 1e-8}), schema)
+    assert message.startswith("config: experiments.exp.training: unknown key 'tol' (allowed: batch_size,")
+    assert error_of(minimal(model={"kind": "all_cnn", "C": 1.0}), schema) == (
+        "config: experiments.exp.model: unknown key 'C' (allowed: kind, weight_decay)"
+    )
+    assert error_of(minimal(model={"kind": "all_cnn"}), schema) == (
+        "config: experiments.exp.loo.method: 'refit' is for logistic_regression; use 'none' for all_cnn"
+    )

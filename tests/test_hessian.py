@@ -15,7 +15,7 @@ def design(x):
 @pytest.fixture
 def fitted(logistic_problem):
     train, _ = logistic_problem
-    model = models.for_dataset({"kind": "logistic_regression", "C": 0.7}, train.x)
+    model = models.BinaryLogisticRegression(n_features=2, C=0.7, n_train=len(train))
     theta, info = training.fit_logistic(model, train.x, train.y, tol=1e-10, max_iter=1000)
     assert info["converged"]
     return model, theta, train
@@ -70,9 +70,7 @@ def test_hessian_vector_product_matches_finite_differences_of_gradients(fitted):
         hs.objective_gradient(model, theta + eps * v, train.x, train.y)
         - hs.objective_gradient(model, theta - eps * v, train.x, train.y)
     ) / (2 * eps)
-    np.testing.assert_allclose(
-        hs.hessian_vector_product(model, theta, train.x, train.y, v, batch_size=9), numeric, rtol=1e-6
-    )
+    np.testing.assert_allclose(hs.HessianOperator(model, theta, train.x, train.y, batch_size=9)(v), numeric, rtol=1e-6)
 
 
 def test_factorised_solve_with_damping(fitted):

@@ -1,5 +1,7 @@
 """The workflow through the Snakemake command line, in temporary directories, on tiny configs."""
 
+import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -34,9 +36,27 @@ TINY = {
             "model": {"kind": "logistic_regression", "C": 0.02},
             "test_points": [{"name": "a", "select": "first_correct", "label": 0}],
         },
+        "tiny_cnn": {
+            "dataset": {
+                "source": "mnist_bundled",
+                "split": {"n_train": 40, "n_validation": 10, "n_test": 15, "seed": 0},
+            },
+            "model": {"kind": "all_cnn"},
+            "training": {"steps": 30, "batch_size": 20, "learning_rate": 0.003, "schedule": [], "log_every": 10},
+            "influence": {
+                "estimators": ["exact", "cg", "lissa"],
+                "damping": 2.0,  # the barely trained net has eigenvalues down to about -1.4
+                "cg": {"tol": 1e-4, "max_iter": 30},
+                "lissa": {"scale": 50.0, "depth": 100, "batch_size": 10},
+                "all_pairs": True,
+            },
+            "test_points": [{"name": "first", "select": "index", "index": 0}],
+            "loo": {"method": "none"},
+        },
     }
 }
-RULES = ["dataset", "train", "test_points", "train_gradients", "hessian", "loo_refit", "evaluate", "plot_dataset"]
+RULES = ["dataset", "train", "test_points", "train_gradients", "hessian", "compare_estimators", "plot_dataset"]
+LOO_RULES = ["loo_refit", "evaluate"]
 
 
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
@@ -108,7 +128,7 @@ def test_figures_logs_and_benchmarks(tiny_run):
         for figure in ("dataset.png", "influence_vs_loo_exact.png"):
             image = matplotlib.image.imread(tiny_run / exp / "figures" / figure)
             assert image.shape[0] > 250 and image.shape[1] > 800 and image.std() > 0.05  # a drawn, non-blank PNG
-        for rule in RULES:
+        for rule in RULES + LOO_RULES:
             assert (tiny_run / exp / "benchmarks" / f"{rule}.tsv").read_text().startswith("s\th:m:s")
         assert "leave-one-out refits: 40 of 40" in (tiny_run / "tiny_digits" / "logs" / "loo_refit.log").read_text()
         assert "fitting logistic_regression" in (tiny_run / exp / "logs" / "train.log").read_text()
@@ -145,8 +165,32 @@ def test_bad_config_stops_before_any_job_with_one_line(tmp_path):
 
 
 @pytest.mark.parametrize("preset", [[], ["--configfile", "presets/paper.yaml"]], ids=["default", "paper"])
-def test_dry_run_resolves_the_dag(preset):
-    result = subprocess.run([SNAKEMAKE, "-n", *preset], cwd=REPO, capture_output=True, text=True)
+def test_dry_run_resolves_the_dag(tmp_path, preset):
+    shutil.copy(REPO / "config.yaml", tmp_path)
+    shutil.copytree(REPO / "presets", tmp_path / "presets")
+    result = snakemake(tmp_path, "-n", *preset)
     assert result.returncode == 0, result.stderr[-2000:]
-    for rule in [*RULES, "influence", "plot_influence_vs_loo"]:
+    for rule in [*RULES, *LOO_RULES, "influence", "plot_influence_vs_loo"]:
         assert f"rule {rule}:" in result.stdout
+
+
+@pytest.mark.workflow
+def test_cnn_estimators_all_pairs_and_training(tiny_run):
+    exp = tiny_run / "tiny_cnn"
+    comparison = pd.read_csv(exp / "tables" / "estimators.csv")
+    assert sorted(comparison["estimator"]) == ["cg", "exact", "lissa"] and (comparison["reference"] == "exact").all()
+    rows = comparison.set_index("estimator")
+    assert rows.loc["exact", "relative_residual"] < 1e-4 and rows.loc["cg", "pearson_with_reference"] > 0.999
+    with np.load(exp / "influence" / "all_pairs.npz") as pairs:
+        matrix, train_index = pairs["pred_loss_change_if_removed"], pairs["train_index"]
+    assert matrix.shape == (15, 40) and matrix.dtype == np.float32
+    exact = pd.read_parquet(exp / "influence" / "exact" / "first.parquet")
+    assert np.array_equal(exact["train_index"], train_index)
+    np.testing.assert_allclose(matrix[0], exact["pred_loss_change_if_removed"], rtol=1e-4, atol=1e-9)
+    log = pd.read_csv(exp / "model" / "training_log.csv")
+    assert log["step"].tolist() == [10, 20, 30]
+    with np.load(exp / "model" / "model.npz") as model:
+        assert model["theta"].shape == (2616,) and int(model["adam_step"]) == 30
+    spectrum = json.loads((exp / "hessian" / "spectrum.json").read_text())
+    assert spectrum["n_params"] == 2616 and spectrum["damping"] == 2.0 and spectrum["damped_positive_definite"]
+    assert matplotlib.image.imread(exp / "figures" / "training.png").std() > 0.05

@@ -18,7 +18,7 @@ def _with_defaults(validator_class):
     def set_defaults(validator, properties, instance, schema):
         if isinstance(instance, dict):
             for name, subschema in properties.items():
-                if "default" in subschema:
+                if isinstance(subschema, dict) and "default" in subschema:
                     instance.setdefault(name, _copy(subschema["default"]))
         yield from validate_properties(validator, properties, instance, schema)
 
@@ -86,6 +86,8 @@ def _check_semantics(config: dict) -> None:
                 raise ConfigError(
                     f"{where}.dataset.classes: logistic_regression is binary; choose two classes, e.g. [1, 7]"
                 )
+        if exp["loo"]["method"] == "refit" and exp["model"]["kind"] != "logistic_regression":
+            raise ConfigError(f"{where}.loo.method: 'refit' is for logistic_regression; use 'none' for all_cnn")
         names = [tp["name"] for tp in exp["test_points"]]
         duplicated = sorted({n for n in names if names.count(n) > 1})
         if duplicated:

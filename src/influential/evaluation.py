@@ -58,3 +58,25 @@ def agreement(joined: pd.DataFrame, marked_positions: dict[str, list[int]] | Non
             row[f"{name}_rank_by_abs_actual"] = min((rank[p] for p in positions if p in rank), default=np.nan)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def estimator_comparison(predicted: pd.DataFrame, diagnostics: list[dict]) -> pd.DataFrame:
+    """Per test point and estimator: cost and accuracy of the solve, and agreement with the reference estimator
+    (exact when it ran, else the first) over all training points."""
+    table = pd.DataFrame(diagnostics)
+    names = list(dict.fromkeys(predicted["estimator"]))
+    reference = "exact" if "exact" in names else names[0]
+    wide = predicted.pivot_table(index=["test", "train_position"], columns="estimator", values=PREDICTED)
+    rows = []
+    for (test, name), _ in table.groupby(["test", "estimator"], sort=False):
+        values = wide.loc[test]
+        rows.append(
+            {
+                "test": test,
+                "estimator": name,
+                "reference": reference,
+                "pearson_with_reference": stats.pearsonr(values[name], values[reference]).statistic,
+                "spearman_with_reference": stats.spearmanr(values[name], values[reference]).statistic,
+            }
+        )
+    return table.merge(pd.DataFrame(rows), on=["test", "estimator"]).sort_values(["test", "estimator"])

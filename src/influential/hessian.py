@@ -18,15 +18,22 @@ def _batches(n: int, batch_size: int):
 
 
 def per_example_gradients(model, theta: np.ndarray, x: np.ndarray, y: np.ndarray, batch_size: int = 512) -> np.ndarray:
-    """Gradients of loss(theta, z_i) for every example, shape (n, n_params); no regulariser."""
-    t = tf.constant(theta)
+    """Gradients of loss(theta, z_i) for every example, shape (n, n_params); no regulariser.
+
+    Models with a closed-form batched formula (the all-CNN) provide `per_example_gradients`; otherwise each
+    batch's Jacobian comes from TensorFlow's vectorised `tape.jacobian`.
+    """
     rows = []
     for b in _batches(len(y), batch_size):
+        if hasattr(model, "per_example_gradients"):
+            rows.append(model.per_example_gradients(theta, x[b], y[b]))
+            continue
+        t = tf.constant(theta)
         with tf.GradientTape() as tape:
             tape.watch(t)
             losses = model.loss(t, x[b], y[b])
         rows.append(tape.jacobian(losses, t).numpy())
-    return np.concatenate(rows) if rows else np.zeros((0, len(theta)))
+    return np.concatenate(rows) if rows else np.zeros((0, len(theta)), dtype=theta.dtype)
 
 
 def regularizer_gradient(model, theta: np.ndarray) -> np.ndarray:
@@ -56,49 +63,87 @@ def objective_gradient(model, theta: np.ndarray, x: np.ndarray, y: np.ndarray, b
     return total
 
 
-def hessian(model, theta: np.ndarray, x: np.ndarray, y: np.ndarray, batch_size: int = 512) -> np.ndarray:
-    """Full Hessian of mean loss + regulariser over (x, y), accumulated over batches, symmetrised."""
+def regularizer_hessian(model, theta: np.ndarray) -> np.ndarray:
     t = tf.constant(theta)
+    with tf.GradientTape() as outer:
+        outer.watch(t)
+        with tf.GradientTape() as inner:
+            inner.watch(t)
+            r = model.regularizer(t)
+        g = inner.gradient(r, t)
+    return outer.jacobian(g, t).numpy().astype(np.float64)
+
+
+def hessian(model, theta: np.ndarray, x: np.ndarray, y: np.ndarray, batch_size: int = 512) -> np.ndarray:
+    """Full Hessian of mean loss + regulariser over (x, y), in float64, symmetric.
+
+    Models with a structured formula (the all-CNN's layer-block scheme) provide `loss_hessian`; otherwise each
+    batch's Hessian is the Jacobian of its gradient.
+    """
     n = len(y)
-
-    def block(xb, yb, weight, with_regularizer):
-        with tf.GradientTape() as outer:
-            outer.watch(t)
-            with tf.GradientTape() as inner:
-                inner.watch(t)
-                value = tf.reduce_sum(model.loss(t, xb, yb)) * weight
-                if with_regularizer:
-                    value += model.regularizer(t)
-            g = inner.gradient(value, t)
-        return outer.jacobian(g, t).numpy()
-
-    h = np.zeros((len(theta), len(theta)), dtype=theta.dtype)
-    for i, b in enumerate(_batches(n, batch_size)):
-        h += block(x[b], y[b], 1.0 / n, with_regularizer=i == 0)
-        log.info("Hessian: %d of %d training examples", b.stop, n)
+    if hasattr(model, "loss_hessian"):
+        h = model.loss_hessian(theta, x, y, batch_size=batch_size) / n
+    else:
+        t = tf.constant(theta)
+        h = np.zeros((len(theta), len(theta)))
+        for b in _batches(n, batch_size):
+            with tf.GradientTape() as outer:
+                outer.watch(t)
+                with tf.GradientTape() as inner:
+                    inner.watch(t)
+                    value = tf.reduce_sum(model.loss(t, x[b], y[b])) / n
+                g = inner.gradient(value, t)
+            h += outer.jacobian(g, t).numpy()
+            log.info("Hessian: %d of %d training examples", b.stop, n)
+    h = h + regularizer_hessian(model, theta)
     return (h + h.T) / 2
 
 
-def hessian_vector_product(
-    model, theta: np.ndarray, x: np.ndarray, y: np.ndarray, v: np.ndarray, batch_size: int = 512
-) -> np.ndarray:
-    """H v for the Hessian of mean loss + regulariser, by differentiating g . v (no Hessian is formed)."""
-    t = tf.constant(theta)
-    vt = tf.constant(v.astype(theta.dtype))
-    n = len(y)
-    total = np.zeros_like(theta)
-    for i, b in enumerate(_batches(n, batch_size)):
-        with tf.GradientTape() as outer:
-            outer.watch(t)
-            with tf.GradientTape() as inner:
-                inner.watch(t)
-                value = tf.reduce_sum(model.loss(t, x[b], y[b])) / n
-                if i == 0:
-                    value += model.regularizer(t)
-            g = inner.gradient(value, t)
-            gv = tf.reduce_sum(g * vt)
-        total += outer.gradient(gv, t).numpy()
-    return total
+class HessianOperator:
+    """v -> (H + damping I) v for the Hessian of mean loss + regulariser over a training set, compiled.
+
+    `__call__` averages over the whole set (conjugate gradients); `on(batch, v)` over the examples at the
+    given positions only (the sampled Hessians of LiSSA). No Hessian is formed.
+    """
+
+    def __init__(
+        self, model, theta: np.ndarray, x: np.ndarray, y: np.ndarray, damping: float = 0.0, batch_size: int = 512
+    ):
+        self.model, self.damping, self.batch_size = model, float(damping), batch_size
+        self.theta = tf.constant(theta)
+        self.x, self.y = tf.constant(x), tf.constant(y)
+        self.n = len(y)
+        self._summed = tf.function(self._summed_loss_hvp)
+        self._regularizer = tf.function(self._regularizer_hvp)
+
+    def _summed_loss_hvp(self, xb, yb, v):
+        with tf.autodiff.ForwardAccumulator(self.theta, v) as acc:
+            with tf.GradientTape() as tape:
+                tape.watch(self.theta)
+                value = tf.reduce_sum(self.model.loss(self.theta, xb, yb))
+            gradient = tape.gradient(value, self.theta)
+        return acc.jvp(gradient)
+
+    def _regularizer_hvp(self, v):
+        with tf.autodiff.ForwardAccumulator(self.theta, v) as acc:
+            with tf.GradientTape() as tape:
+                tape.watch(self.theta)
+                value = self.model.regularizer(self.theta)
+            gradient = tape.gradient(value, self.theta)
+        return acc.jvp(gradient) + self.damping * v
+
+    def __call__(self, v: np.ndarray) -> np.ndarray:
+        vt = tf.constant(v, self.theta.dtype)
+        total = self._regularizer(vt)
+        for start in range(0, self.n, self.batch_size):
+            stop = start + self.batch_size
+            total += self._summed(self.x[start:stop], self.y[start:stop], vt) / self.n
+        return total.numpy()
+
+    def on(self, batch: np.ndarray, v: tf.Tensor) -> tf.Tensor:
+        """(H_batch + damping I) v with H_batch the Hessian of mean loss over `batch` + regulariser."""
+        xb, yb = tf.gather(self.x, batch), tf.gather(self.y, batch)
+        return self._summed(xb, yb, v) / len(batch) + self._regularizer(v)
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,14 @@ def write_text(text: str, path: str | Path) -> None:
 
 
 def write_json(obj, path: str | Path) -> None:
-    write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n", path)
+    write_text(json.dumps(obj, indent=2, sort_keys=True, default=_plain) + "\n", path)
+
+
+def _plain(value):
+    """numpy scalars and arrays as JSON numbers and lists."""
+    if isinstance(value, np.generic | np.ndarray):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def read_json(path: str | Path):
@@ -110,13 +117,22 @@ def log_to(path: str | Path) -> Iterator[logging.Logger]:
         handler.close()
 
 
-def save_model(path: str | Path, theta: np.ndarray, meta: dict) -> None:
-    save_arrays(path, theta=theta, meta=np.array(json.dumps(meta)))
+def save_model(path: str | Path, theta: np.ndarray, meta: dict, optimizer=None) -> None:
+    """Parameters, what rebuilds the model, and (for Adam) the optimizer state that warm starts continue from."""
+    state = {} if optimizer is None else {"adam_m": optimizer.m, "adam_v": optimizer.v, "adam_step": optimizer.step}
+    save_arrays(path, theta=theta, meta=np.array(json.dumps(meta)), **state)
 
 
 def load_model(path: str | Path) -> tuple[np.ndarray, dict]:
     a = load_arrays(path)
     return a["theta"], json.loads(str(a["meta"]))
+
+
+def load_optimizer(path: str | Path):
+    from influential.training import AdamState
+
+    a = load_arrays(path)
+    return AdamState(a["adam_m"], a["adam_v"], int(a["adam_step"]))
 
 
 def save_factorised(path: str | Path, hessian: np.ndarray, factorised) -> None:

@@ -126,3 +126,20 @@ def predicted_vs_actual(joined: pd.DataFrame, agreement: pd.DataFrame, dataset: 
     fig.suptitle(f"Predicted vs leave-one-out influence, estimator {estimator}")
     fig.tight_layout()
     return fig
+
+
+def training_curves(log: pd.DataFrame):
+    """Loss and accuracy on train and validation against the step, with the learning rate."""
+    long = log.melt(id_vars=["step"], value_vars=[c for c in log.columns if c.startswith(("train_", "validation_"))])
+    long[["split", "measure"]] = long["variable"].str.split("_", n=1, expand=True)
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    for ax, measure in zip(axes[:2], ["loss", "accuracy"], strict=True):
+        sns.lineplot(data=long[long["measure"] == measure], x="step", y="value", hue="split", marker="o", ax=ax)
+        ax.set_ylabel(measure if measure == "accuracy" else "mean cross-entropy")
+        ax.set_title(f"{measure} during training")
+    axes[0].set_yscale("log")
+    sns.lineplot(data=log, x="step", y="learning_rate", drawstyle="steps-post", ax=axes[2])
+    axes[2].set_yscale("log")
+    axes[2].set_title("learning rate")
+    fig.tight_layout()
+    return fig

@@ -32,18 +32,45 @@ def dataset_inputs(wildcards):
     return {}
 
 
-def all_targets():
-    targets = []
-    for exp in EXPERIMENTS:
+def influence_files(exp, suffix):
+    """Every estimator's table (parquet) or diagnostics (json) for every test point of an experiment."""
+    return expand(
+        out("influence", "{estimator}", f"{{test}}.{suffix}"),
+        exp=exp,
+        estimator=estimators(exp),
+        test=test_names(exp),
+    )
+
+
+def influence_inputs(wildcards):
+    """Only the exact estimator reads the (expensive) factorised Hessian."""
+    if wildcards.estimator == "exact":
+        return {"hessian": out("hessian", "hessian.npz").format(exp=wildcards.exp)}
+    return {}
+
+
+def experiment_targets(exp):
+    """Everything an experiment's config asks for."""
+    settings = experiment(exp)
+    targets = [out("figures", "dataset.png"), out("tables", "estimators.csv")]
+    if "exact" in estimators(exp):
+        targets.append(out("hessian", "spectrum.json"))
+    if settings["influence"]["all_pairs"]:
+        targets.append(out("influence", "all_pairs.npz"))
+    if settings["model"]["kind"] == "all_cnn":
+        targets.append(out("figures", "training.png"))
+    if settings["loo"]["method"] != "none":
+        targets.append(out("tables", "agreement.csv"))
         targets += expand(
             out("figures", "influence_vs_loo_{estimator}.png"),
-            exp=exp,
             estimator=estimators(exp),
+            allow_missing=True,
         )
-        targets += expand(out("figures", "dataset.png"), exp=exp)
-        targets += expand(out("tables", "agreement.csv"), exp=exp)
-        targets += expand(out("hessian", "spectrum.json"), exp=exp)
-    return targets
+    return expand(targets, exp=exp)
+
+
+def all_targets():
+    return [target for exp in EXPERIMENTS for target in experiment_targets(exp)]
 
 
 wildcard_constraints:

@@ -2,12 +2,7 @@ rule evaluate:
     input:
         dataset=rules.dataset.output[0],
         actual=rules.loo_refit.output[0],
-        predicted=lambda wc: expand(
-            out("influence", "{estimator}", "{test}.parquet"),
-            exp=wc.exp,
-            estimator=estimators(wc.exp),
-            test=test_names(wc.exp),
-        ),
+        predicted=lambda wc: influence_files(wc.exp, "parquet"),
     output:
         joined=out("tables", "influence_vs_loo.parquet"),
         agreement=report(
@@ -24,3 +19,24 @@ rule evaluate:
         "../../envs/plotting.yaml"
     script:
         "../../scripts/evaluate.py"
+
+
+rule compare_estimators:
+    input:
+        tables=lambda wc: influence_files(wc.exp, "parquet"),
+        diagnostics=lambda wc: influence_files(wc.exp, "json"),
+    output:
+        report(
+            out("tables", "estimators.csv"),
+            caption="../report/estimators.rst",
+            category="{exp}",
+            subcategory="Influence estimators",
+        ),
+    log:
+        out("logs", "compare_estimators.log"),
+    benchmark:
+        out("benchmarks", "compare_estimators.tsv")
+    conda:
+        "../../envs/plotting.yaml"
+    script:
+        "../../scripts/compare_estimators.py"

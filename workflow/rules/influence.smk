@@ -34,24 +34,48 @@ rule hessian:
         "../../envs/tensorflow.yaml"
     params:
         damping=lambda wc: experiment(wc.exp)["influence"]["damping"],
+        batch_size=lambda wc: experiment(wc.exp)["influence"]["batch_size"],
     script:
         "../../scripts/hessian.py"
 
 
 rule influence:
     input:
+        unpack(influence_inputs),
         dataset=rules.dataset.output[0],
         model=rules.train.output.model,
         test_points=rules.test_points.output[0],
         train_gradients=rules.train_gradients.output[0],
-        hessian=rules.hessian.output.factorised,
     output:
-        out("influence", "{estimator}", "{test}.parquet"),
+        table=out("influence", "{estimator}", "{test}.parquet"),
+        diagnostics=out("influence", "{estimator}", "{test}.json"),
     log:
         out("logs", "influence", "{estimator}", "{test}.log"),
     benchmark:
         out("benchmarks", "influence", "{estimator}", "{test}.tsv")
     conda:
         "../../envs/tensorflow.yaml"
+    params:
+        influence=lambda wc: experiment(wc.exp)["influence"],
     script:
         "../../scripts/influence.py"
+
+
+rule all_pairs:
+    input:
+        dataset=rules.dataset.output[0],
+        model=rules.train.output.model,
+        train_gradients=rules.train_gradients.output[0],
+        hessian=rules.hessian.output.factorised,
+    output:
+        out("influence", "all_pairs.npz"),
+    log:
+        out("logs", "all_pairs.log"),
+    benchmark:
+        out("benchmarks", "all_pairs.tsv")
+    conda:
+        "../../envs/tensorflow.yaml"
+    params:
+        influence=lambda wc: experiment(wc.exp)["influence"],
+    script:
+        "../../scripts/all_pairs.py"

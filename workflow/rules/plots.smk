@@ -40,3 +40,23 @@ rule plot_influence_vs_loo:
         "../../envs/plotting.yaml"
     script:
         "../../scripts/plot_influence_vs_loo.py"
+
+
+rule plot_training:
+    input:
+        rules.train.output.training_log,
+    output:
+        report(
+            out("figures", "training.png"),
+            caption="../report/training.rst",
+            category="{exp}",
+            subcategory="Model",
+        ),
+    log:
+        out("logs", "plot_training.log"),
+    benchmark:
+        out("benchmarks", "plot_training.tsv")
+    conda:
+        "../../envs/plotting.yaml"
+    script:
+        "../../scripts/plot_training.py"

@@ -4,6 +4,12 @@ rule train:
     output:
         model=out("model", "model.npz"),
         training_log=out("model", "training_log.csv"),
+        summary=report(
+            out("model", "summary.json"),
+            caption="../report/model_summary.rst",
+            category="{exp}",
+            subcategory="Model",
+        ),
     log:
         out("logs", "train.log"),
     benchmark:

@@ -1,0 +1,18 @@
+"""How the estimators compare: time, residual and agreement with the reference estimator per test point."""
+
+import pandas as pd
+
+from influential import evaluation, io
+
+
+def main(snakemake):
+    with io.log_to(snakemake.log[0]) as log:
+        predicted = pd.concat([io.read_table(path) for path in snakemake.input.tables], ignore_index=True)
+        diagnostics = [io.read_json(path) for path in snakemake.input.diagnostics]
+        comparison = evaluation.estimator_comparison(predicted, diagnostics)
+        log.info("estimators:\n%s", comparison.to_string(index=False))
+        io.write_table(comparison, snakemake.output[0])
+
+
+if "snakemake" in globals():
+    main(snakemake)  # noqa: F821
