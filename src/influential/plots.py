@@ -138,7 +138,7 @@ def training_curves(log: pd.DataFrame):
         ax.set_ylabel(measure if measure == "accuracy" else "mean cross-entropy")
         ax.set_title(f"{measure} during training")
     axes[0].set_yscale("log")
-    sns.lineplot(data=log, x="step", y="learning_rate", drawstyle="steps-post", ax=axes[2])
+    sns.lineplot(data=log, x="step", y="learning_rate", drawstyle="steps-pre", ax=axes[2])
     axes[2].set_yscale("log")
     axes[2].set_title("learning rate")
     fig.tight_layout()
