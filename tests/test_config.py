@@ -35,7 +35,7 @@ def test_defaults_are_filled_in(schema):
     assert exp["influence"]["lissa"]["scale"] == 10.0 and exp["influence"]["all_pairs"] is False
     assert exp["dataset"]["split"]["seed"] == 0
     assert exp["dataset"]["synthetic"]["outlier"] == {"x": [7.0, 7.0], "label": 0}
-    assert exp["loo"] == {"method": "refit"}
+    assert exp["loo"]["method"] == "refit" and exp["loo"]["k"] == 500 and exp["loo"]["learning_rate"] is None
 
 
 def test_validation_does_not_modify_its_input(schema):
@@ -141,5 +141,5 @@ def test_training_keys_follow_the_model_kind(schema):
         "config: experiments.exp.model: unknown key 'C' (allowed: kind, weight_decay)"
     )
     assert error_of(minimal(model={"kind": "all_cnn"}), schema) == (
-        "config: experiments.exp.loo.method: 'refit' is for logistic_regression; use 'none' for all_cnn"
+        "config: experiments.exp.loo.method: 'refit' is for logistic_regression; use warm_start for all_cnn"
     )

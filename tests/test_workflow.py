@@ -51,7 +51,7 @@ TINY = {
                 "all_pairs": True,
             },
             "test_points": [{"name": "first", "select": "index", "index": 0}],
-            "loo": {"method": "none"},
+            "loo": {"method": "warm_start", "k": 4, "chunk_size": 2, "steps": 10, "batch_size": 20},
         },
     }
 }
@@ -194,3 +194,44 @@ def test_cnn_estimators_all_pairs_and_training(tiny_run):
     spectrum = json.loads((exp / "hessian" / "spectrum.json").read_text())
     assert spectrum["n_params"] == 2616 and spectrum["damping"] == 2.0 and spectrum["damped_positive_definite"]
     assert matplotlib.image.imread(exp / "figures" / "training.png").std() > 0.05
+
+
+@pytest.mark.workflow
+def test_cnn_leave_one_out_fan_out(tiny_run):
+    exp = tiny_run / "tiny_cnn"
+    selected = pd.read_csv(exp / "loo" / "selected.csv")
+    assert len(selected) == 4 and (selected["side"] == "positive").sum() == 2
+    actual = pd.read_parquet(exp / "loo" / "actual.parquet")
+    assert sorted(actual["train_position"]) == sorted(selected["train_position"])
+    assert (actual["protocol"] == "warm_start").all() and (actual["steps"] == 10).all()
+    chunks = sorted(p.name for p in (exp / "loo" / "chunks" / "first").iterdir())
+    assert chunks == ["ranks_00000.parquet", "ranks_00002.parquet"]
+    agreement = pd.read_csv(exp / "tables" / "agreement.csv")
+    assert set(agreement["actual"]) == {"paired", "raw"} and (agreement["n"] == 4).all()
+    assert "SLURM job (none)" in (exp / "logs" / "loo" / "first" / "ranks_00000.log").read_text()
+
+
+def jobs_to_run(workdir: Path) -> dict[str, int]:
+    """Rule -> job count from a dry run's job statistics."""
+    stdout = snakemake(workdir, "-n").stdout
+    counts = {}
+    for line in stdout.split("Job stats:")[-1].splitlines()[3:]:
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit() and parts[0] not in ("total", "all"):
+            counts[parts[0]] = int(parts[1])
+    return counts
+
+
+@pytest.mark.workflow
+def test_a_lost_chunk_is_the_only_one_retrained(tiny_run):
+    exp = tiny_run / "tiny_cnn"
+    before = pd.read_parquet(exp / "loo" / "actual.parquet")
+    (exp / "loo" / "chunks" / "first" / "ranks_00002.parquet").unlink()
+    planned = jobs_to_run(tiny_run.parent)
+    assert planned["loo_chunk"] == 1 and "train" not in planned and "hessian" not in planned
+    assert set(planned) <= {"loo_chunk", "loo_gather", "evaluate", "plot_influence_vs_loo"}
+    result = snakemake(tiny_run.parent)
+    assert result.returncode == 0, result.stderr[-2000:]
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(exp / "loo" / "actual.parquet").drop(columns="seconds"), before.drop(columns="seconds")
+    )

@@ -86,8 +86,14 @@ def _check_semantics(config: dict) -> None:
                 raise ConfigError(
                     f"{where}.dataset.classes: logistic_regression is binary; choose two classes, e.g. [1, 7]"
                 )
-        if exp["loo"]["method"] == "refit" and exp["model"]["kind"] != "logistic_regression":
-            raise ConfigError(f"{where}.loo.method: 'refit' is for logistic_regression; use 'none' for all_cnn")
+        loo, kind = exp["loo"], exp["model"]["kind"]
+        if loo["method"] == "refit" and kind != "logistic_regression":
+            raise ConfigError(f"{where}.loo.method: 'refit' is for logistic_regression; use warm_start for all_cnn")
+        if loo["method"] in ("warm_start", "reset"):
+            if kind != "all_cnn":
+                raise ConfigError(f"{where}.loo.method: {loo['method']!r} is for all_cnn; use refit")
+            if loo["estimator"] not in exp["influence"]["estimators"]:
+                raise ConfigError(f"{where}.loo.estimator: {loo['estimator']!r} is not in influence.estimators")
         names = [tp["name"] for tp in exp["test_points"]]
         duplicated = sorted({n for n in names if names.count(n) > 1})
         if duplicated:

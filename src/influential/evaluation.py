@@ -6,9 +6,11 @@ from scipy import stats
 
 from influential.data import Dataset, Split
 
-# Column names carry the sign convention: L(test; theta without z) - L(test; theta).
+# Column names carry the sign convention: L(test; theta without z) - L(test; theta). For retrained networks the
+# actual change is paired (minus the control run's change); RAW is against the checkpoint itself.
 PREDICTED = "pred_loss_change_if_removed"
 ACTUAL = "actual_loss_change_if_removed"
+RAW = "raw_loss_change_if_removed"
 
 
 def influence_table(train: Split, estimator: str, test: str, change: np.ndarray) -> pd.DataFrame:
@@ -36,27 +38,32 @@ def marked_positions(dataset: Dataset) -> dict[str, list[int]]:
 def join(predicted: pd.DataFrame, actual: pd.DataFrame) -> pd.DataFrame:
     """Rows of both tables for the same (estimator, test, training point); only the retrained points."""
     keys = ["test", "train_position"]
-    return predicted.merge(actual[[*keys, ACTUAL]], on=keys, how="inner", validate="many_to_one")
+    measured = [c for c in (ACTUAL, RAW) if c in actual]
+    return predicted.merge(actual[[*keys, *measured]], on=keys, how="inner", validate="many_to_one")
 
 
 def agreement(joined: pd.DataFrame, marked_positions: dict[str, list[int]] | None = None) -> pd.DataFrame:
-    """Per estimator and test point: Pearson, Spearman, sign agreement, and where marked points rank."""
+    """Per estimator, test point and measurement (paired; raw where retraining had a control): Pearson,
+    Spearman, sign agreement, and where marked points rank by |actual|."""
     rows = []
+    variants = {"paired": ACTUAL, "raw": RAW} if RAW in joined else {"refit": ACTUAL}
     for (estimator, test), group in joined.groupby(["estimator", "test"], sort=True):
-        p, a = group[PREDICTED].to_numpy(), group[ACTUAL].to_numpy()
-        row = {
-            "estimator": estimator,
-            "test": test,
-            "n": len(group),
-            "pearson": stats.pearsonr(p, a).statistic,
-            "spearman": stats.spearmanr(p, a).statistic,
-            "sign_agreement": float(np.mean(np.sign(p) == np.sign(a))),
-        }
-        order = group.assign(abs_actual=np.abs(a)).sort_values("abs_actual", ascending=False)
-        rank = {pos: r for r, pos in enumerate(order["train_position"], start=1)}
-        for name, positions in (marked_positions or {}).items():
-            row[f"{name}_rank_by_abs_actual"] = min((rank[p] for p in positions if p in rank), default=np.nan)
-        rows.append(row)
+        for variant, column in variants.items():
+            p, a = group[PREDICTED].to_numpy(), group[column].to_numpy()
+            row = {
+                "estimator": estimator,
+                "test": test,
+                "actual": variant,
+                "n": len(group),
+                "pearson": stats.pearsonr(p, a).statistic,
+                "spearman": stats.spearmanr(p, a).statistic,
+                "sign_agreement": float(np.mean(np.sign(p) == np.sign(a))),
+            }
+            order = group["train_position"].to_numpy()[np.argsort(-np.abs(a), kind="stable")]
+            rank = {pos: r for r, pos in enumerate(order, start=1)}
+            for name, positions in (marked_positions or {}).items():
+                row[f"{name}_rank_by_abs_actual"] = min((rank[p] for p in positions if p in rank), default=np.nan)
+            rows.append(row)
     return pd.DataFrame(rows)
 
 

@@ -188,6 +188,46 @@ class AllCNN:
         """
         return _all_cnn_gradients(self, tf.constant(theta), tf.constant(x), tf.constant(y)).numpy()
 
+    def stacked_logits(self, thetas: tf.Tensor, x: tf.Tensor, fused: bool | None = None) -> tf.Tensor:
+        """Logits of K models (thetas: (K, n_params)) on one shared batch, shape (K, n, classes), in one graph.
+
+        fused (the default on a GPU): the first convolution applies all K kernels to the shared input at once
+        (side by side along the output channels); each later convolution contracts every model's own input
+        patches with its own kernel in one einsum, i.e. large batched matrix products (TensorFlow has no CPU
+        gradient for grouped convolutions). Not fused (the default on a CPU, where those products are slower than
+        its convolutions): the K networks side by side in the graph, each with its own convolutions.
+        """
+        if fused is None:
+            fused = bool(tf.config.list_physical_devices("GPU"))
+        if not fused:
+            return tf.stack([self.logits(thetas[i], x) for i in range(thetas.shape[0])])
+        k = tf.shape(thetas)[0]
+        sizes = [int(np.prod(shape)) for _, shape in self.shapes]
+        parts = tf.split(thetas, sizes, axis=1)
+        h = tf.cast(tf.reshape(x, (-1, self.side, self.side, self.channels)), thetas.dtype)
+        for i, layer in enumerate(self.conv_layers):
+            size, c_in, c_out = layer.kernel, layer.channels_in, layer.channels_out
+            kernel = tf.reshape(parts[2 * i], (k, size, size, c_in, c_out))
+            if i == 0:
+                side_by_side = tf.reshape(tf.transpose(kernel, [1, 2, 3, 0, 4]), (size, size, c_in, k * c_out))
+                z = tf.nn.conv2d(h, side_by_side, layer.stride, "VALID")
+            else:
+                patches = tf.image.extract_patches(
+                    h, [1, size, size, 1], [1, layer.stride, layer.stride, 1], [1, 1, 1, 1], "VALID"
+                )
+                shape = tf.shape(patches)
+                patches = tf.reshape(patches, (shape[0], shape[1], shape[2], size, size, k, c_in))
+                z = tf.einsum("bhwijkc,kijcd->bhwkd", patches, kernel)
+                z = tf.reshape(z, (shape[0], shape[1], shape[2], k * c_out))
+            h = tf.tanh(z + tf.reshape(parts[2 * i + 1], [-1]))
+        pooled = tf.reshape(tf.reduce_mean(h, axis=[1, 2]), (-1, k, self.n_classes))
+        weights = tf.reshape(parts[-2], (k, self.n_classes, self.n_classes))
+        return tf.einsum("nkc,kcd->knd", pooled, weights) + parts[-1][:, None, :]
+
+    def stacked_regularizer(self, thetas: tf.Tensor) -> tf.Tensor:
+        """Each model's weight decay, shape (K,)."""
+        return self.weight_decay * tf.reduce_sum(tf.boolean_mask(thetas**2, self.is_weight(), axis=1), axis=1) / 2
+
     def loss_hessian(
         self, theta: np.ndarray, x: np.ndarray, y: np.ndarray, batch_size: int = 500, chunk: int = 8
     ) -> np.ndarray:

@@ -10,7 +10,7 @@ import pandas as pd
 import seaborn as sns
 
 from influential.data import Dataset
-from influential.evaluation import ACTUAL, PREDICTED, marked_positions
+from influential.evaluation import ACTUAL, PREDICTED, RAW, marked_positions
 
 sns.set_theme(style="whitegrid", context="notebook")
 
@@ -120,8 +120,9 @@ def predicted_vs_actual(joined: pd.DataFrame, agreement: pd.DataFrame, dataset: 
             )
         stats = agreement[(agreement["test"] == test) & (agreement["estimator"] == estimator)].iloc[0]
         ax.set_title(f"{test}: Pearson {stats.pearson:.3f}, Spearman {stats.spearman:.3f}")
-        ax.set_xlabel("actual loss change when left out (retrained)")
+        ax.set_xlabel("actual loss change when left out" + (" (retrained, minus control)" if RAW in group else ""))
         ax.set_ylabel(f"predicted loss change ({estimator})")
+        ax.ticklabel_format(axis="both", style="sci", scilimits=(-2, 3))
         ax.legend(title="class", fontsize=8)
     fig.suptitle(f"Predicted vs leave-one-out influence, estimator {estimator}")
     fig.tight_layout()

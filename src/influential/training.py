@@ -128,6 +128,7 @@ def fit_adam(
     model, dataset, settings: AdamSettings, theta: np.ndarray, state: AdamState
 ) -> tuple[np.ndarray, AdamState, pd.DataFrame]:
     """Continue Adam from (theta, state) for settings.steps updates; log every settings.log_every."""
+    tf.config.experimental.enable_op_determinism()  # the same inputs give the same weights, run after run
     x_all, y_all = tf.constant(dataset.train.x), tf.constant(dataset.train.y)
     step_fn = objective_step(model)
     batches = minibatches(len(dataset.train), settings.batch_size, settings.seed)

@@ -49,6 +49,49 @@ def influence_inputs(wildcards):
     return {}
 
 
+def with_loo(*methods):
+    """A regular expression matching the experiments whose leave-one-out method is one of `methods`."""
+    names = [exp for exp in EXPERIMENTS if experiment(exp)["loo"]["method"] in methods]
+    return "|".join(names) if names else "(?!)"  # (?!) matches nothing
+
+
+def loo_chunk_starts(exp):
+    loo = experiment(exp)["loo"]
+    return list(range(0, loo["k"], loo["chunk_size"]))
+
+
+def loo_chunks(exp):
+    """Chunk files of a retraining experiment. A chunk holds ranks [start, start + chunk_size) of one test
+    point's retraining order, so its content depends only on that test point's predicted influence: raising k or
+    adding a test point adds chunks and leaves the existing ones (and their results) as they are.
+    """
+    return [
+        out("loo", "chunks", test, f"ranks_{start:05d}.parquet").format(exp=exp)
+        for test in test_names(exp)
+        for start in loo_chunk_starts(exp)
+    ]
+
+
+def loo_chunk_runtime(wildcards):
+    """Minutes a chunk job may take: its model-steps at a conservative 20 per second (this CPU does 60-80; a GPU
+    many more), doubled, plus ten minutes of start-up."""
+    loo = experiment(wildcards.exp)["loo"]
+    return 10 + 2 * loo["steps"] * (loo["chunk_size"] + 1) // (20 * 60)
+
+
+def training_runtime(wildcards):
+    """Minutes the training job may take: its steps at a conservative 20 per second, doubled, plus ten."""
+    training = experiment(wildcards.exp)["training"]
+    return 10 + 2 * training.get("steps", 0) // (20 * 60)
+
+
+def job_memory_mb(wildcards):
+    """Memory for a TensorFlow job: a fixed 3 GB plus ten times the training inputs (float32)."""
+    dataset = experiment(wildcards.exp)["dataset"]
+    n = dataset["split"].get("n_train", 5500) + dataset["split"].get("n_test", 10000)
+    return 3000 + 10 * n * 784 * 4 // 2**20
+
+
 def experiment_targets(exp):
     """Everything an experiment's config asks for."""
     settings = experiment(exp)
@@ -66,7 +109,11 @@ def experiment_targets(exp):
             estimator=estimators(exp),
             allow_missing=True,
         )
-    return expand(targets, exp=exp)
+    targets = expand(targets, exp=exp)
+    if settings["loo"]["method"] in ("warm_start", "reset"):
+        # the chunks are targets themselves, so a lost or killed chunk is redone even though actual.parquet exists
+        targets += [out("loo", "selected.csv").format(exp=exp), *loo_chunks(exp)]
+    return targets
 
 
 def all_targets():
@@ -77,3 +124,4 @@ wildcard_constraints:
     exp="|".join(EXPERIMENTS),
     test="|".join(sorted({t for exp in EXPERIMENTS for t in test_names(exp)})),
     estimator="|".join(sorted({e for exp in EXPERIMENTS for e in estimators(exp)})),
+    start=r"\d{5}",

@@ -1,7 +1,7 @@
 rule evaluate:
     input:
         dataset=rules.dataset.output[0],
-        actual=rules.loo_refit.output[0],
+        actual=out("loo", "actual.parquet"),
         predicted=lambda wc: influence_files(wc.exp, "parquet"),
     output:
         joined=out("tables", "influence_vs_loo.parquet"),

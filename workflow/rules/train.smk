@@ -16,6 +16,10 @@ rule train:
         out("benchmarks", "train.tsv")
     conda:
         "../../envs/tensorflow.yaml"
+    resources:
+        gpu=1,
+        runtime=training_runtime,
+        mem_mb=job_memory_mb,
     params:
         model=lambda wc: experiment(wc.exp)["model"],
         training=lambda wc: experiment(wc.exp)["training"],
