@@ -28,6 +28,22 @@ report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
+
+
+# Cheap stages run on the head node on a cluster; the rest are submitted as jobs.
+localrules:
+    all,
+    dataset,
+    test_points,
+    loo_select,
+    loo_gather,
+    evaluate,
+    compare_estimators,
+    plot_dataset,
+    plot_influence_vs_loo,
+    plot_training,
+
+
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/influence.smk"
@@ -40,3 +56,4 @@ rule all:
     default_target: True
     input:
         all_targets(),
+        all_chunks,

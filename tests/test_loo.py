@@ -46,9 +46,14 @@ def one_at_a_time(model, theta, state, schedule, train, left_out, settings):
     return t.numpy()
 
 
-@pytest.mark.parametrize("fused", [False, True], ids=["side_by_side", "fused"])
-def test_vectorised_retraining_equals_one_model_at_a_time(setup, fused, monkeypatch):
+@pytest.mark.parametrize(
+    ("fused", "examples_per_call"),
+    [(False, 2000), (True, 2000), (False, 16)],
+    ids=["side_by_side", "fused", "two_calls_per_step"],
+)
+def test_vectorised_retraining_equals_one_model_at_a_time(setup, fused, examples_per_call, monkeypatch):
     model, theta, state, schedule, train, test = setup
+    monkeypatch.setattr(loo, "CPU_EXAMPLES_PER_CALL", examples_per_call)  # 16 / batch 8: models [2, 7], [control]
     settings = loo.RetrainSettings("warm_start", steps=6, batch_size=8, seed=3)
     stacked = model.stacked_logits
     monkeypatch.setattr(type(model), "stacked_logits", lambda self, t, x: stacked(t, x, fused=fused))
@@ -64,19 +69,24 @@ def test_vectorised_retraining_equals_one_model_at_a_time(setup, fused, monkeypa
 def test_chunk_table_pairs_each_model_with_the_control(setup):
     model, theta, state, schedule, train, test = setup
     settings = loo.RetrainSettings("warm_start", steps=4, batch_size=8, seed=0)
-    table = loo.retrain_chunk(
-        model, theta, state, schedule, train, test, ["a", "b", "c", "d"], np.array([5, 9]), settings
-    )
-    assert table["train_position"].tolist() == [5] * 4 + [9] * 4 + [loo.CONTROL] * 4
-    control = table[table["train_position"] == loo.CONTROL].set_index("test")
-    for row in table.itertuples():
-        assert getattr(row, ACTUAL) == pytest.approx(row.test_loss - control.loc[row.test, "test_loss"], abs=1e-7)
-        checkpoint = model.losses(theta, test.x, test.y)[["abcd".index(row.test)]][0]
-        assert getattr(row, RAW) == pytest.approx(row.test_loss - checkpoint, abs=1e-6)
-    assert (table["steps"] == 4).all() and (table["protocol"] == "warm_start").all()
-    assert (table["param_distance"] > 0).all() and (table["gradient_norm"] > 0).all()
-    gathered = loo.gather([table, table])
-    assert len(gathered) == 8 and set(gathered["train_position"]) == {5, 9}
+    table = loo.retrain_chunk(model, theta, state, schedule, train, test, np.array([5, 9]), settings)
+    assert table["model"].tolist() == ["left_out", "left_out", "control", "checkpoint"]
+    assert table["train_position"].tolist() == [5, 9, loo.CONTROL, loo.CONTROL]
+    losses = np.stack(table["test_losses"].to_numpy())
+    assert losses.shape == (4, len(test)) and losses.dtype == np.float32
+    np.testing.assert_allclose(losses[3], model.losses(theta, test.x, test.y), rtol=1e-6)
+    assert table["param_distance"].iloc[3] == 0 and (table["param_distance"].iloc[:3] > 0).all()
+    assert table["steps"].tolist() == [4, 4, 4, 0] and (table["gradient_norm"] > 0).all()
+
+    points = pd.DataFrame({"test": ["b", "d"], "test_position": [1, 3]})
+    selected = pd.DataFrame({"train_position": [5, 9], "test": ["b", "b"]})
+    gathered = loo.gather({"x": table, "y": table}, points, selected).set_index(["test", "train_position"])
+    assert len(gathered) == 4 and (gathered["chunk"] == "x").all()  # a point in two chunks is kept once
+    for (name, position), row in gathered.iterrows():
+        i, j = [5, 9].index(position), points.set_index("test").loc[name, "test_position"]
+        assert row[ACTUAL] == pytest.approx(losses[i, j] - losses[2, j], abs=1e-6)
+        assert row[RAW] == pytest.approx(losses[i, j] - losses[3, j], abs=1e-6)
+        assert row["selected"] == (name == "b")
 
 
 def test_reset_moves_far_from_the_checkpoint_warm_start_does_not(setup):
@@ -105,9 +115,6 @@ def test_retraining_order_alternates_most_positive_and_most_negative():
     ranked = loo.ranked_for_retraining(table)
     assert ranked["train_position"].tolist() == [4, 3, 0, 5, 2, 1, 6]
     assert ranked["side"].tolist()[:2] == ["positive", "negative"]
-    # chunks are rank ranges: raising k only appends, so earlier chunks never change
-    assert loo.chunk_positions(table, 0, 2).tolist() == [4, 3]
-    assert loo.chunk_positions(table, 2, 2).tolist() == [0, 5]
 
 
 def test_selection_is_the_union_over_test_points():
@@ -116,3 +123,22 @@ def test_selection_is_the_union_over_test_points():
     chosen = loo.selection({"a": a, "b": b}, k=2)
     assert chosen[["train_position", "test"]].values.tolist() == [[3, "a"], [3, "b"], [4, "a"], [4, "b"]]
     assert chosen["train_index"].tolist() == [103, 103, 104, 104]
+
+
+def test_chunks_are_named_after_their_points_and_only_added():
+    first = loo.plan_chunks([9, 2, 40, 7, 13], {}, size=2)
+    assert first["train_position"].tolist() == [2, 7, 9, 13, 40]
+    names = first.groupby("chunk")["train_position"].apply(list).to_dict()
+    assert sorted(names.values()) == [[2, 7], [9, 13], [40]]
+    assert loo.chunk_name([7, 2]) in names and loo.chunk_name([7, 2]).startswith("00002-00007-")
+    assert loo.CHUNK_NAME.fullmatch(loo.chunk_name([40]))
+    # raising k: the retrained chunks stay, the new points (3, 8, 11) get new chunks
+    second = loo.plan_chunks([9, 2, 40, 7, 13, 3, 8, 11], names, size=2)
+    grouped = second.groupby("chunk")["train_position"].apply(list).to_dict()
+    assert all(grouped[name] == positions for name, positions in names.items())
+    assert sorted(set(grouped) - set(names)) == sorted([loo.chunk_name([3, 8]), loo.chunk_name([11])])
+    # a lost chunk comes back under its old name; a chunk no longer wanted drops out of the plan
+    lost = {name: positions for name, positions in names.items() if positions != [9, 13]}
+    again = loo.plan_chunks([9, 2, 40, 7, 13], lost, size=2)
+    assert set(again["chunk"]) == set(names)
+    assert set(loo.plan_chunks([2, 7], names, size=2)["chunk"]) == {loo.chunk_name([2, 7])}

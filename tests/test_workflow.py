@@ -13,6 +13,9 @@ import pytest
 import yaml
 from scipy.special import expit
 
+from influential import loo
+from influential.evaluation import ACTUAL
+
 from .conftest import REPO
 
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
@@ -50,7 +53,10 @@ TINY = {
                 "lissa": {"scale": 50.0, "depth": 100, "batch_size": 10},
                 "all_pairs": True,
             },
-            "test_points": [{"name": "first", "select": "index", "index": 0}],
+            "test_points": [
+                {"name": "first", "select": "index", "index": 0},
+                {"name": "second", "select": "index", "index": 1},
+            ],
             "loo": {"method": "warm_start", "k": 4, "chunk_size": 2, "steps": 10, "batch_size": 20},
         },
     }
@@ -177,7 +183,7 @@ def test_dry_run_resolves_the_dag(tmp_path, preset):
 @pytest.mark.workflow
 def test_cnn_estimators_all_pairs_and_training(tiny_run):
     exp = tiny_run / "tiny_cnn"
-    comparison = pd.read_csv(exp / "tables" / "estimators.csv")
+    comparison = pd.read_csv(exp / "tables" / "estimators.csv").query("test == 'first'")
     assert sorted(comparison["estimator"]) == ["cg", "exact", "lissa"] and (comparison["reference"] == "exact").all()
     rows = comparison.set_index("estimator")
     assert rows.loc["exact", "relative_residual"] < 1e-4 and rows.loc["cg", "pearson_with_reference"] > 0.999
@@ -196,19 +202,39 @@ def test_cnn_estimators_all_pairs_and_training(tiny_run):
     assert matplotlib.image.imread(exp / "figures" / "training.png").std() > 0.05
 
 
+def chunk_files(exp: Path) -> dict[str, Path]:
+    return {path.stem: path for path in sorted((exp / "loo" / "chunks").glob("*.parquet"))}
+
+
 @pytest.mark.workflow
 def test_cnn_leave_one_out_fan_out(tiny_run):
     exp = tiny_run / "tiny_cnn"
     selected = pd.read_csv(exp / "loo" / "selected.csv")
-    assert len(selected) == 4 and (selected["side"] == "positive").sum() == 2
+    assert len(selected) == 8 and (selected["side"] == "positive").sum() == 4
+    union = sorted(set(selected["train_position"]))
+    plan = pd.read_csv(exp / "loo" / "plan.csv")
+    assert sorted(plan["train_position"]) == union and plan.groupby("chunk").size().max() == 2
+    chunks = chunk_files(exp)
+    assert sorted(chunks) == sorted(set(plan["chunk"])) and len(chunks) == (len(union) + 1) // 2
+    for name, path in chunks.items():
+        table = pd.read_parquet(path)
+        left_out = table.loc[table["model"] == "left_out", "train_position"].tolist()
+        assert left_out == plan.loc[plan["chunk"] == name, "train_position"].tolist()
+        assert name == loo.chunk_name(left_out) and len(table["test_losses"].iloc[0]) == 15
+        assert "SLURM job (none)" in (exp / "logs" / "loo" / f"{name}.log").read_text()
+    # every retrained model serves both test points; each test point is judged on its own top k
     actual = pd.read_parquet(exp / "loo" / "actual.parquet")
-    assert sorted(actual["train_position"]) == sorted(selected["train_position"])
-    assert (actual["protocol"] == "warm_start").all() and (actual["steps"] == 10).all()
-    chunks = sorted(p.name for p in (exp / "loo" / "chunks" / "first").iterdir())
-    assert chunks == ["ranks_00000.parquet", "ranks_00002.parquet"]
+    assert (
+        len(actual) == 2 * len(union) and (actual["protocol"] == "warm_start").all() and (actual["steps"] == 10).all()
+    )
+    flagged = actual.loc[actual["selected"], ["train_position", "test"]].sort_values(["train_position", "test"])
+    assert (
+        flagged.values.tolist()
+        == selected.sort_values(["train_position", "test"])[["train_position", "test"]].values.tolist()
+    )
     agreement = pd.read_csv(exp / "tables" / "agreement.csv")
     assert set(agreement["actual"]) == {"paired", "raw"} and (agreement["n"] == 4).all()
-    assert "SLURM job (none)" in (exp / "logs" / "loo" / "first" / "ranks_00000.log").read_text()
+    assert set(agreement["test"]) == {"first", "second"}
 
 
 def jobs_to_run(workdir: Path) -> dict[str, int]:
@@ -226,12 +252,36 @@ def jobs_to_run(workdir: Path) -> dict[str, int]:
 def test_a_lost_chunk_is_the_only_one_retrained(tiny_run):
     exp = tiny_run / "tiny_cnn"
     before = pd.read_parquet(exp / "loo" / "actual.parquet")
-    (exp / "loo" / "chunks" / "first" / "ranks_00002.parquet").unlink()
+    lost = next(iter(chunk_files(exp).values()))
+    lost.unlink()
     planned = jobs_to_run(tiny_run.parent)
-    assert planned["loo_chunk"] == 1 and "train" not in planned and "hessian" not in planned
+    assert planned["loo_chunk"] == 1 and "train" not in planned and "loo_select" not in planned
     assert set(planned) <= {"loo_chunk", "loo_gather", "evaluate", "plot_influence_vs_loo"}
     result = snakemake(tiny_run.parent)
     assert result.returncode == 0, result.stderr[-2000:]
+    assert lost.exists()
     pd.testing.assert_frame_equal(
         pd.read_parquet(exp / "loo" / "actual.parquet").drop(columns="seconds"), before.drop(columns="seconds")
     )
+
+
+@pytest.mark.workflow
+def test_raising_k_only_adds_chunks(tiny_run, tmp_path):
+    workdir = tmp_path / "copy"
+    shutil.copytree(tiny_run.parent, workdir, symlinks=True)
+    exp = workdir / "results" / "tiny_cnn"
+    before = {name: path.stat().st_mtime_ns for name, path in chunk_files(exp).items()}
+    old = pd.read_parquet(exp / "loo" / "actual.parquet")
+    config = yaml.safe_load((workdir / "config.yaml").read_text())
+    config["experiments"]["tiny_cnn"]["loo"]["k"] = 6
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+    result = snakemake(workdir)
+    assert result.returncode == 0, result.stderr[-2000:]
+    after = chunk_files(exp)
+    assert {name: after[name].stat().st_mtime_ns for name in before} == before  # not one chunk redone
+    assert len(after) > len(before)
+    assert len(pd.read_csv(exp / "loo" / "selected.csv")) == 12
+    new = pd.read_parquet(exp / "loo" / "actual.parquet")
+    kept = new.merge(old, on=["test", "train_position"], suffixes=("", "_old"))
+    assert len(kept) == len(old)
+    np.testing.assert_array_equal(kept[ACTUAL], kept[f"{ACTUAL}_old"])

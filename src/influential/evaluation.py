@@ -36,8 +36,11 @@ def marked_positions(dataset: Dataset) -> dict[str, list[int]]:
 
 
 def join(predicted: pd.DataFrame, actual: pd.DataFrame) -> pd.DataFrame:
-    """Rows of both tables for the same (estimator, test, training point); only the retrained points."""
+    """Rows of both tables for the same (estimator, test, training point): the points retrained for that test
+    point (a point retrained only for another test point is left out, as in the thesis' top-k)."""
     keys = ["test", "train_position"]
+    if "selected" in actual:
+        actual = actual[actual["selected"]]
     measured = [c for c in (ACTUAL, RAW) if c in actual]
     return predicted.merge(actual[[*keys, *measured]], on=keys, how="inner", validate="many_to_one")
 

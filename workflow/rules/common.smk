@@ -1,5 +1,7 @@
 """Experiment lookup, output paths, target lists and wildcard constraints. Nothing here computes."""
 
+import csv
+
 EXPERIMENTS = config.get("run", list(config["experiments"]))
 
 
@@ -55,21 +57,37 @@ def with_loo(*methods):
     return "|".join(names) if names else "(?!)"  # (?!) matches nothing
 
 
-def loo_chunk_starts(exp):
+def retrain_settings(exp):
+    """The settings a retrained model depends on; k, chunk_size and estimator only decide which models exist."""
     loo = experiment(exp)["loo"]
-    return list(range(0, loo["k"], loo["chunk_size"]))
+    return {
+        key: loo[key]
+        for key in ("method", "steps", "batch_size", "seed", "learning_rate")
+    }
+
+
+def read_plan(path):
+    """Training position -> chunk pairs of a plan.csv written by loo_select."""
+    with open(path) as f:
+        return [(int(row["train_position"]), row["chunk"]) for row in csv.DictReader(f)]
 
 
 def loo_chunks(exp):
-    """Chunk files of a retraining experiment. A chunk holds ranks [start, start + chunk_size) of one test
-    point's retraining order, so its content depends only on that test point's predicted influence: raising k or
-    adding a test point adds chunks and leaves the existing ones (and their results) as they are.
-    """
+    """The chunk files of a retraining experiment, named after their left-out positions (see loo.plan_chunks);
+    known once the loo_select checkpoint has run."""
+    plan = read_plan(checkpoints.loo_select.get(exp=exp).output.plan)
     return [
-        out("loo", "chunks", test, f"ranks_{start:05d}.parquet").format(exp=exp)
-        for test in test_names(exp)
-        for start in loo_chunk_starts(exp)
+        out("loo", "chunks", f"{c}.parquet").format(exp=exp)
+        for c in sorted({c for _, c in plan})
     ]
+
+
+def chunk_positions(wildcards):
+    """A chunk's left-out positions. The plan is read as a file, not through the checkpoint: a chunk job exists
+    only once the plan does, and a cluster job's own Snakemake does not know the checkpoint as done.
+    """
+    plan = read_plan(out("loo", "plan.csv").format(exp=wildcards.exp))
+    return [position for position, chunk in plan if chunk == wildcards.chunk]
 
 
 def loo_chunk_runtime(wildcards):
@@ -109,19 +127,27 @@ def experiment_targets(exp):
             estimator=estimators(exp),
             allow_missing=True,
         )
-    targets = expand(targets, exp=exp)
-    if settings["loo"]["method"] in ("warm_start", "reset"):
-        # the chunks are targets themselves, so a lost or killed chunk is redone even though actual.parquet exists
-        targets += [out("loo", "selected.csv").format(exp=exp), *loo_chunks(exp)]
-    return targets
+    return expand(targets, exp=exp)
 
 
 def all_targets():
     return [target for exp in EXPERIMENTS for target in experiment_targets(exp)]
 
 
+def all_chunks(wildcards):
+    """Every retraining chunk, as targets themselves: a lost or killed chunk is redone even though actual.parquet
+    exists. Apart from all_targets, so that the rest of the DAG is known before the checkpoint has run.
+    """
+    retrained = [
+        exp
+        for exp in EXPERIMENTS
+        if experiment(exp)["loo"]["method"] in ("warm_start", "reset")
+    ]
+    return [chunk for exp in retrained for chunk in loo_chunks(exp)]
+
+
 wildcard_constraints:
     exp="|".join(EXPERIMENTS),
     test="|".join(sorted({t for exp in EXPERIMENTS for t in test_names(exp)})),
     estimator="|".join(sorted({e for exp in EXPERIMENTS for e in estimators(exp)})),
-    start=r"\d{5}",
+    chunk=r"\d{5}-\d{5}-[0-9a-f]{8}",

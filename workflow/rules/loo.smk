@@ -19,7 +19,7 @@ rule loo_refit:
         "../../scripts/loo_refit.py"
 
 
-rule loo_select:
+checkpoint loo_select:
     input:
         predicted=lambda wc: expand(
             out("influence", "{estimator}", "{test}.parquet"),
@@ -28,12 +28,13 @@ rule loo_select:
             test=test_names(wc.exp),
         ),
     output:
-        report(
+        selected=report(
             out("loo", "selected.csv"),
             caption="../report/selected.rst",
             category="{exp}",
             subcategory="Leave-one-out",
         ),
+        plan=out("loo", "plan.csv"),
     log:
         out("logs", "loo_select.log"),
     benchmark:
@@ -44,24 +45,24 @@ rule loo_select:
         "../../envs/plotting.yaml"
     params:
         k=lambda wc: experiment(wc.exp)["loo"]["k"],
+        chunk_size=lambda wc: experiment(wc.exp)["loo"]["chunk_size"],
+        chunks=lambda wc: out("loo", "chunks").format(exp=wc.exp),
     script:
         "../../scripts/loo_select.py"
 
 
+# Inputs are only what retraining reads, so new test points or a larger k never redo a chunk; the positions come
+# from the plan as a parameter, which a chunk's name fixes.
 rule loo_chunk:
     input:
         dataset=rules.dataset.output[0],
         model=rules.train.output.model,
-        test_points=rules.test_points.output[0],
-        predicted=lambda wc: out(
-            "influence", experiment(wc.exp)["loo"]["estimator"], f"{wc.test}.parquet"
-        ).format(exp=wc.exp),
     output:
-        out("loo", "chunks", "{test}", "ranks_{start}.parquet"),
+        out("loo", "chunks", "{chunk}.parquet"),
     log:
-        out("logs", "loo", "{test}", "ranks_{start}.log"),
+        out("logs", "loo", "{chunk}.log"),
     benchmark:
-        out("benchmarks", "loo", "{test}", "ranks_{start}.tsv")
+        out("benchmarks", "loo", "{chunk}.tsv")
     wildcard_constraints:
         exp=with_loo("warm_start", "reset"),
     conda:
@@ -71,7 +72,8 @@ rule loo_chunk:
         runtime=loo_chunk_runtime,
         mem_mb=job_memory_mb,
     params:
-        loo=lambda wc: experiment(wc.exp)["loo"],
+        positions=chunk_positions,
+        retrain=lambda wc: retrain_settings(wc.exp),
         training=lambda wc: experiment(wc.exp)["training"],
     script:
         "../../scripts/loo_chunk.py"
@@ -79,7 +81,9 @@ rule loo_chunk:
 
 rule loo_gather:
     input:
-        lambda wc: loo_chunks(wc.exp),
+        chunks=lambda wc: loo_chunks(wc.exp),
+        selected=lambda wc: checkpoints.loo_select.get(exp=wc.exp).output.selected,
+        test_points=rules.test_points.output[0],
     output:
         out("loo", "actual.parquet"),
     log:
