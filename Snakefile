@@ -49,6 +49,7 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/influence.smk"
 include: "workflow/rules/loo.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/embeddings.smk"
 include: "workflow/rules/plots.smk"
 
 

@@ -143,3 +143,16 @@ def test_training_keys_follow_the_model_kind(schema):
     assert error_of(minimal(model={"kind": "all_cnn"}), schema) == (
         "config: experiments.exp.loo.method: 'refit' is for logistic_regression; use warm_start for all_cnn"
     )
+
+
+def test_embedding_settings(schema):
+    exp = cfg.validate(minimal(model={"kind": "all_cnn"}, loo={"method": "none"}), schema)["experiments"]["exp"]
+    assert exp["embeddings"]["covariance"] == "ledoit_wolf" and len(exp["embeddings"]["layers"]) == 8
+    assert exp["embeddings"]["ann"]["epochs"] == 250 and exp["embeddings"]["tsne"]["perplexity"] == 19
+    wrong = minimal(model={"kind": "all_cnn"}, loo={"method": "none"}, embeddings={"layers": ["h1_a"]})
+    assert error_of(wrong, schema) == (
+        "config: experiments.exp.embeddings.table_layer: 'logits' is not in embeddings.layers"
+    )
+    assert error_of(minimal(embeddings={"covariance": "inverse"}), schema).startswith(
+        "config: experiments.exp.embeddings.covariance: 'inverse' is not one of"
+    )

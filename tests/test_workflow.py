@@ -58,6 +58,11 @@ TINY = {
                 {"name": "second", "select": "index", "index": 1},
             ],
             "loo": {"method": "warm_start", "k": 4, "chunk_size": 2, "steps": 10, "batch_size": 20},
+            "embeddings": {
+                "bootstrap": {"resamples": 200},
+                "tsne": {"max_iter": 250},
+                "ann": {"hidden": 8, "depth": 2, "epochs": 20, "batch_size": 4},
+            },
         },
     }
 }
@@ -256,7 +261,8 @@ def test_a_lost_chunk_is_the_only_one_retrained(tiny_run):
     lost.unlink()
     planned = jobs_to_run(tiny_run.parent)
     assert planned["loo_chunk"] == 1 and "train" not in planned and "loo_select" not in planned
-    assert set(planned) <= {"loo_chunk", "loo_gather", "evaluate", "plot_influence_vs_loo"}
+    downstream = {"loo_gather", "evaluate", "plot_influence_vs_loo", "embedding_metrics", "embedding_tables"}
+    assert set(planned) <= {"loo_chunk", *downstream, "learned_metric", "plot_embeddings"}
     result = snakemake(tiny_run.parent)
     assert result.returncode == 0, result.stderr[-2000:]
     assert lost.exists()
@@ -285,3 +291,62 @@ def test_raising_k_only_adds_chunks(tiny_run, tmp_path):
     kept = new.merge(old, on=["test", "train_position"], suffixes=("", "_old"))
     assert len(kept) == len(old)
     np.testing.assert_array_equal(kept[ACTUAL], kept[f"{ACTUAL}_old"])
+
+
+EMBEDDING_FIGURES = [
+    "influential_images",
+    "pixel_cosine",
+    "pixel_vs_embedding",
+    "nearest_furthest",
+    "embedding_cosine",
+    "class_boxplots",
+    "outliers",
+    "centroid_relationship",
+    "mahalanobis",
+    "learned_metric",
+]
+
+
+@pytest.mark.workflow
+def test_embedding_space_analysis(tiny_run):
+    exp = tiny_run / "tiny_cnn"
+    with np.load(exp / "embeddings" / "h2_c.npz") as layer:
+        assert layer["train"].shape == (40, 128) and layer["test"].shape == (15, 128)
+    metrics = pd.read_parquet(exp / "metrics" / "first.parquet")
+    assert len(metrics) == 8 * 40 and metrics.groupby("layer")["outlier"].sum().min() >= 1
+    logits = metrics[metrics["layer"] == "logits"]
+    assert logits["selected"].sum() == 4 and logits["actual_loss_change_if_removed"].notna().sum() >= 4
+
+    correlations = pd.read_csv(exp / "tables" / "embedding_correlations.csv")
+    assert len(correlations) == 2 * 8 * (4 + 3) and (correlations["n"] == 4).all()
+    assert set(correlations["quantity"]) == {
+        "pixel_cosine", "embedding_cosine", "mahalanobis", "centroid_relationship",
+        "predicted_exact", "predicted_cg", "predicted_lissa",
+    }  # fmt: skip
+    compact = pd.read_csv(exp / "tables" / "table_5_1.csv")
+    assert compact.columns.tolist()[1:] == ["first", "second"] and len(compact) == 5
+    assert "| predicted influence" in (exp / "tables" / "table_5_1.md").read_text()
+    overlap = pd.read_csv(exp / "tables" / "mahalanobis_overlap.csv")
+    assert overlap["k"].tolist() == [4, 4] and (overlap["overlap"] <= 4).all()
+
+    summary = json.loads((exp / "learned_metric" / "first.json").read_text())
+    assert summary["n_train"] + summary["n_heldout"] == logits["actual_loss_change_if_removed"].notna().sum()
+    assert (exp / "embeddings" / "projector" / "projector_config.pbtxt").exists()
+    assert len((exp / "embeddings" / "projector" / "metadata.tsv").read_text().splitlines()) == 1 + 40 + 15
+    for test in ("first", "second"):
+        for figure in EMBEDDING_FIGURES:
+            assert matplotlib.image.imread(exp / "figures" / "embedding" / test / f"{figure}.png").std() > 0.02
+    assert matplotlib.image.imread(exp / "figures" / "embedding" / "tsne.png").std() > 0.02
+
+
+@pytest.mark.workflow
+def test_report_carries_every_figure_and_table(tiny_run):
+    result = snakemake(tiny_run.parent, "--report", "report.html")
+    assert result.returncode == 0, result.stderr[-2000:]
+    html = (tiny_run.parent / "report.html").read_text()
+    figures = sorted(tiny_run.glob("*/figures/**/*.png"))
+    assert len(figures) > 2 * len(EMBEDDING_FIGURES)
+    for path in figures:
+        assert str(path.relative_to(tiny_run.parent)) in html, path
+    for table in ("table_5_1.csv", "embedding_correlations.csv", "mahalanobis_overlap.csv", "agreement.csv"):
+        assert f"results/tiny_cnn/tables/{table}" in html

@@ -94,6 +94,11 @@ def _check_semantics(config: dict) -> None:
                 raise ConfigError(f"{where}.loo.method: {loo['method']!r} is for all_cnn; use refit")
             if loo["estimator"] not in exp["influence"]["estimators"]:
                 raise ConfigError(f"{where}.loo.estimator: {loo['estimator']!r} is not in influence.estimators")
+        embedding = exp["embeddings"]
+        if embedding["table_layer"] not in embedding["layers"]:
+            raise ConfigError(
+                f"{where}.embeddings.table_layer: {embedding['table_layer']!r} is not in embeddings.layers"
+            )
         names = [tp["name"] for tp in exp["test_points"]]
         duplicated = sorted({n for n in names if names.count(n) > 1})
         if duplicated:

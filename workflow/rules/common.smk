@@ -130,8 +130,76 @@ def experiment_targets(exp):
     return expand(targets, exp=exp)
 
 
+EMBEDDING_FIGURES = {
+    "influential_images": "the most helpful and most harmful training images",
+    "pixel_cosine": "pixel-space cosine similarity against actual influence",
+    "pixel_vs_embedding": "pixel against embedding distance",
+    "nearest_furthest": "nearest and furthest training images in embedding space",
+    "embedding_cosine": "embedding cosine similarity against actual influence",
+    "class_boxplots": "cosine similarity and influence by class",
+    "outliers": "influence of class outliers against the rest",
+    "centroid_relationship": "centroid relationship against actual influence",
+    "mahalanobis": "Mahalanobis distance to the class centroid against actual influence",
+    "learned_metric": "the learned metric's learning curves and predictions",
+}
+
+
+def embedding_figure(name):
+    return report(
+        out("figures", "embedding", "{test}", f"{name}.png"),
+        caption=f"../report/embedding_{name}.rst",
+        category="{exp}",
+        subcategory="Embedding space: {test}",
+    )
+
+
+ALL_CNN_LAYERS = ["h1_a", "h1_c", "h2_a", "h2_c", "h3_a", "h3_c", "h3_d", "logits"]
+
+
+def embeddings_on(exp):
+    """The embedding analysis runs on all-CNN experiments with retrained (actual) influence."""
+    settings = experiment(exp)
+    return (
+        settings["embeddings"]["enabled"]
+        and settings["model"]["kind"] == "all_cnn"
+        and settings["loo"]["method"] in ("warm_start", "reset")
+    )
+
+
+def with_embeddings():
+    names = [exp for exp in EXPERIMENTS if embeddings_on(exp)]
+    return "|".join(names) if names else "(?!)"
+
+
+def embedding_targets(exp):
+    if not embeddings_on(exp):
+        return []
+    tables = [
+        "embedding_correlations.csv",
+        "table_5_1.csv",
+        "table_5_1.md",
+        "mahalanobis_overlap.csv",
+    ]
+    targets = [out("tables", name) for name in tables]
+    targets += [out("embeddings", "projector"), out("figures", "embedding", "tsne.png")]
+    targets += expand(
+        out("figures", "embedding", "{test}", "{figure}.png"),
+        test=test_names(exp),
+        figure=EMBEDDING_FIGURES,
+        allow_missing=True,
+    )
+    targets += expand(
+        out("learned_metric", "{test}.json"), test=test_names(exp), allow_missing=True
+    )
+    return expand(targets, exp=exp)
+
+
 def all_targets():
-    return [target for exp in EXPERIMENTS for target in experiment_targets(exp)]
+    return [
+        target
+        for exp in EXPERIMENTS
+        for target in experiment_targets(exp) + embedding_targets(exp)
+    ]
 
 
 def all_chunks(wildcards):

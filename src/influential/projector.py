@@ -1,0 +1,54 @@
+"""A TensorBoard projector folder (`tensorboard --logdir <folder>`, then the Projector tab): vectors as TSV,
+per-point metadata, and a sprite of the images."""
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+from tensorboard.plugins import projector
+
+SPRITE_LIMIT = 8192  # TensorBoard's largest sprite side, in pixels
+
+
+def sprite(images: np.ndarray) -> np.ndarray:
+    """Images (n, h, w[, 1]) in [0, 1] tiled row by row into one square uint8 image, as the projector expects."""
+    images = images.reshape(len(images), images.shape[1], images.shape[2])
+    side = int(np.ceil(np.sqrt(len(images))))
+    h, w = images.shape[1:]
+    if side * max(h, w) > SPRITE_LIMIT:
+        raise ValueError(f"projector: {len(images)} images of {h}x{w} exceed the {SPRITE_LIMIT}-pixel sprite")
+    grid = np.zeros((side * h, side * w), dtype=np.uint8)
+    for i, image in enumerate(images):
+        row, col = divmod(i, side)
+        grid[row * h : (row + 1) * h, col * w : (col + 1) * w] = np.round(np.clip(image, 0, 1) * 255)
+    return grid
+
+
+def write(folder: str | Path, name: str, vectors: np.ndarray, metadata: pd.DataFrame, images: np.ndarray) -> None:
+    """Write the projector folder atomically: built beside it, then moved into place."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
+    try:
+        np.savetxt(building / "tensors.tsv", vectors, delimiter="\t", fmt="%.6g")
+        metadata.to_csv(building / "metadata.tsv", sep="\t", index=False)
+        Image.fromarray(sprite(images)).save(building / "sprite.png")
+        config = projector.ProjectorConfig()
+        embedding = config.embeddings.add()
+        embedding.tensor_name = name
+        embedding.tensor_path = "tensors.tsv"
+        embedding.metadata_path = "metadata.tsv"
+        embedding.sprite.image_path = "sprite.png"
+        embedding.sprite.single_image_dim.extend([images.shape[2], images.shape[1]])
+        projector.visualize_embeddings(str(building), config)
+        os.chmod(building, 0o755)
+        if folder.exists():
+            shutil.rmtree(folder)
+        building.rename(folder)
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise

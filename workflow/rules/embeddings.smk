@@ -1,0 +1,194 @@
+# The embedding space (thesis 4.2.5, 5.2-5.4): representations, metrics against actual influence, learned metric.
+
+
+rule embeddings:
+    input:
+        dataset=rules.dataset.output[0],
+        model=rules.train.output.model,
+    output:
+        expand(
+            out("embeddings", "{layer}.npz"), layer=ALL_CNN_LAYERS, allow_missing=True
+        ),
+    log:
+        out("logs", "embeddings.log"),
+    benchmark:
+        out("benchmarks", "embeddings.tsv")
+    wildcard_constraints:
+        exp=with_embeddings(),
+    conda:
+        "../../envs/tensorflow.yaml"
+    script:
+        "../../scripts/embeddings.py"
+
+
+rule projector:
+    input:
+        dataset=rules.dataset.output[0],
+        logits=out("embeddings", "logits.npz"),
+        test_points=rules.test_points.output[0],
+    output:
+        directory(out("embeddings", "projector")),
+    log:
+        out("logs", "projector.log"),
+    benchmark:
+        out("benchmarks", "projector.tsv")
+    conda:
+        "../../envs/tensorflow.yaml"
+    script:
+        "../../scripts/projector.py"
+
+
+rule tsne:
+    input:
+        logits=out("embeddings", "logits.npz"),
+        test_points=rules.test_points.output[0],
+    output:
+        out("embeddings", "tsne.parquet"),
+    log:
+        out("logs", "tsne.log"),
+    benchmark:
+        out("benchmarks", "tsne.tsv")
+    conda:
+        "../../envs/plotting.yaml"
+    params:
+        tsne=lambda wc: experiment(wc.exp)["embeddings"]["tsne"],
+    script:
+        "../../scripts/tsne.py"
+
+
+rule embedding_metrics:
+    input:
+        dataset=rules.dataset.output[0],
+        test_points=rules.test_points.output[0],
+        layers=lambda wc: expand(
+            out("embeddings", "{layer}.npz"),
+            exp=wc.exp,
+            layer=experiment(wc.exp)["embeddings"]["layers"],
+        ),
+        predicted=lambda wc: expand(
+            out("influence", "{estimator}", "{test}.parquet"),
+            exp=wc.exp,
+            estimator=estimators(wc.exp),
+            test=wc.test,
+        ),
+        actual=out("loo", "actual.parquet"),
+    output:
+        out("metrics", "{test}.parquet"),
+    log:
+        out("logs", "embedding_metrics_{test}.log"),
+    benchmark:
+        out("benchmarks", "embedding_metrics_{test}.tsv")
+    conda:
+        "../../envs/plotting.yaml"
+    params:
+        embeddings=lambda wc: experiment(wc.exp)["embeddings"],
+        estimator=lambda wc: experiment(wc.exp)["loo"]["estimator"],
+    script:
+        "../../scripts/embedding_metrics.py"
+
+
+rule embedding_tables:
+    input:
+        lambda wc: expand(
+            out("metrics", "{test}.parquet"), exp=wc.exp, test=test_names(wc.exp)
+        ),
+    output:
+        correlations=report(
+            out("tables", "embedding_correlations.csv"),
+            caption="../report/embedding_correlations.rst",
+            category="{exp}",
+            subcategory="Embedding space",
+        ),
+        table=report(
+            out("tables", "table_5_1.csv"),
+            caption="../report/table_5_1.rst",
+            category="{exp}",
+            subcategory="Embedding space",
+        ),
+        markdown=out("tables", "table_5_1.md"),
+        overlap=report(
+            out("tables", "mahalanobis_overlap.csv"),
+            caption="../report/mahalanobis_overlap.rst",
+            category="{exp}",
+            subcategory="Embedding space",
+        ),
+    log:
+        out("logs", "embedding_tables.log"),
+    benchmark:
+        out("benchmarks", "embedding_tables.tsv")
+    conda:
+        "../../envs/plotting.yaml"
+    params:
+        embeddings=lambda wc: experiment(wc.exp)["embeddings"],
+        estimator=lambda wc: experiment(wc.exp)["loo"]["estimator"],
+    script:
+        "../../scripts/embedding_tables.py"
+
+
+rule learned_metric:
+    input:
+        dataset=rules.dataset.output[0],
+        metrics=out("metrics", "{test}.parquet"),
+        layer=lambda wc: out(
+            "embeddings", f"{experiment(wc.exp)['embeddings']['ann']['layer']}.npz"
+        ).format(exp=wc.exp),
+    output:
+        predictions=out("learned_metric", "{test}.parquet"),
+        history=out("learned_metric", "{test}_history.csv"),
+        summary=report(
+            out("learned_metric", "{test}.json"),
+            caption="../report/learned_metric_summary.rst",
+            category="{exp}",
+            subcategory="Embedding space: {test}",
+        ),
+    log:
+        out("logs", "learned_metric_{test}.log"),
+    benchmark:
+        out("benchmarks", "learned_metric_{test}.tsv")
+    conda:
+        "../../envs/tensorflow.yaml"
+    params:
+        ann=lambda wc: experiment(wc.exp)["embeddings"]["ann"],
+    script:
+        "../../scripts/learned_metric.py"
+
+
+rule plot_embeddings:
+    input:
+        dataset=rules.dataset.output[0],
+        test_points=rules.test_points.output[0],
+        metrics=out("metrics", "{test}.parquet"),
+        predictions=rules.learned_metric.output.predictions,
+        history=rules.learned_metric.output.history,
+    output:
+        **{name: embedding_figure(name) for name in EMBEDDING_FIGURES},
+    log:
+        out("logs", "plot_embeddings_{test}.log"),
+    benchmark:
+        out("benchmarks", "plot_embeddings_{test}.tsv")
+    conda:
+        "../../envs/plotting.yaml"
+    params:
+        layer=lambda wc: experiment(wc.exp)["embeddings"]["table_layer"],
+    script:
+        "../../scripts/plot_embeddings.py"
+
+
+rule plot_tsne:
+    input:
+        tsne=rules.tsne.output[0],
+    output:
+        report(
+            out("figures", "embedding", "tsne.png"),
+            caption="../report/embedding_tsne.rst",
+            category="{exp}",
+            subcategory="Embedding space",
+        ),
+    log:
+        out("logs", "plot_tsne.log"),
+    benchmark:
+        out("benchmarks", "plot_tsne.tsv")
+    conda:
+        "../../envs/plotting.yaml"
+    script:
+        "../../scripts/plot_tsne.py"
