@@ -51,10 +51,22 @@ def influence_inputs(wildcards):
     return {}
 
 
-def with_loo(*methods):
-    """A regular expression matching the experiments whose leave-one-out method is one of `methods`."""
-    names = [exp for exp in EXPERIMENTS if experiment(exp)["loo"]["method"] in methods]
+RETRAINING = (
+    "warm_start",
+    "reset",
+)  # the loo methods that retrain the all-CNN in chunks
+
+
+def name_pattern(names):
+    """A regular expression matching exactly these experiment names."""
     return "|".join(names) if names else "(?!)"  # (?!) matches nothing
+
+
+def with_loo(*methods):
+    """The experiments whose leave-one-out method is one of `methods`, as a wildcard pattern."""
+    return name_pattern(
+        [exp for exp in EXPERIMENTS if experiment(exp)["loo"]["method"] in methods]
+    )
 
 
 def retrain_settings(exp):
@@ -162,13 +174,12 @@ def embeddings_on(exp):
     return (
         settings["embeddings"]["enabled"]
         and settings["model"]["kind"] == "all_cnn"
-        and settings["loo"]["method"] in ("warm_start", "reset")
+        and settings["loo"]["method"] in RETRAINING
     )
 
 
 def with_embeddings():
-    names = [exp for exp in EXPERIMENTS if embeddings_on(exp)]
-    return "|".join(names) if names else "(?!)"
+    return name_pattern([exp for exp in EXPERIMENTS if embeddings_on(exp)])
 
 
 def embedding_targets(exp):
@@ -207,9 +218,7 @@ def all_chunks(wildcards):
     exists. Apart from all_targets, so that the rest of the DAG is known before the checkpoint has run.
     """
     retrained = [
-        exp
-        for exp in EXPERIMENTS
-        if experiment(exp)["loo"]["method"] in ("warm_start", "reset")
+        exp for exp in EXPERIMENTS if experiment(exp)["loo"]["method"] in RETRAINING
     ]
     return [chunk for exp in retrained for chunk in loo_chunks(exp)]
 

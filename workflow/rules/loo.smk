@@ -40,7 +40,7 @@ checkpoint loo_select:
     benchmark:
         out("benchmarks", "loo_select.tsv")
     wildcard_constraints:
-        exp=with_loo("warm_start", "reset"),
+        exp=with_loo(*RETRAINING),
     conda:
         "../../envs/plotting.yaml"
     params:
@@ -64,7 +64,7 @@ rule loo_chunk:
     benchmark:
         out("benchmarks", "loo", "{chunk}.tsv")
     wildcard_constraints:
-        exp=with_loo("warm_start", "reset"),
+        exp=with_loo(*RETRAINING),
     conda:
         "../../envs/tensorflow.yaml"
     resources:
@@ -91,7 +91,7 @@ rule loo_gather:
     benchmark:
         out("benchmarks", "loo_gather.tsv")
     wildcard_constraints:
-        exp=with_loo("warm_start", "reset"),
+        exp=with_loo(*RETRAINING),
     conda:
         "../../envs/plotting.yaml"
     script:
