@@ -7,11 +7,24 @@ from snakemake.utils import min_version
 
 min_version("9.0")
 
-# The library lives in src/. Jobs find it through scripts/influential, a link that Snakemake's script search
-# path (the script's folder) reaches in every environment: local, --use-conda and SLURM.
-sys.path.insert(0, os.path.join(workflow.basedir, "src"))
+# The library lives in src/. Jobs import it from there too: PYTHONPATH comes before any installed copy (an editable
+# install of another checkout included) in every job this workflow starts, locally, with --use-conda or on SLURM,
+# and each job checks that it runs this code (influential.job).
+LIBRARY = os.path.join(workflow.basedir, "src")
+sys.path.insert(0, LIBRARY)
+os.environ.update(
+    PYTHONPATH=os.pathsep.join([LIBRARY, *filter(None, [os.environ.get("PYTHONPATH")])])
+)
 
-from influential.config import ConfigError, load_schema, validate
+from influential.config import ConfigError, load_schema, load_yaml, validate
+
+if os.path.exists("config.yaml"):
+    try:
+        load_yaml(
+            "config.yaml"
+        )  # Snakemake's own message for a syntax error names neither file nor line
+    except ConfigError as err:
+        sys.exit(str(err))
 
 
 configfile: "config.yaml"
@@ -34,6 +47,7 @@ include: "workflow/rules/common.smk"
 localrules:
     all,
     dataset,
+    test_point,
     test_points,
     loo_select,
     loo_gather,

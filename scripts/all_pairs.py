@@ -2,23 +2,24 @@
 
 import time
 
-from influential import estimators, io, models
+from influential import io, job, models
+from influential.estimators import ExactInfluence
+from influential.hessian import FactorisedHessian
 
 
 def main(snakemake):
-    with io.log_to(snakemake.log[0]) as log:
+    with job.run(snakemake) as log:
         dataset = io.load_dataset(snakemake.input.dataset)
         theta, meta = io.load_model(snakemake.input.model)
         started = time.perf_counter()
-        estimator = estimators.build(
-            "exact",
-            snakemake.params.influence,
+        estimator = ExactInfluence(
             models.from_meta(meta),
             theta,
             dataset.train.x,
             dataset.train.y,
+            factorised=FactorisedHessian.load(snakemake.input.hessian),
             train_gradients=io.load_arrays(snakemake.input.train_gradients)["gradients"],
-            factorised=io.load_factorised(snakemake.input.hessian),
+            batch_size=snakemake.params.batch_size,
         )
         matrix = estimator.all_pairs(dataset.test.x, dataset.test.y)
         log.info(

@@ -2,11 +2,11 @@
 
 import pandas as pd
 
-from influential import evaluation, io
+from influential import evaluation, io, job
 
 
 def main(snakemake):
-    with io.log_to(snakemake.log[0]) as log:
+    with job.run(snakemake) as log:
         predicted = pd.concat([io.read_table(path) for path in snakemake.input.tables], ignore_index=True)
         diagnostics = [io.read_json(path) for path in snakemake.input.diagnostics]
         comparison = evaluation.estimator_comparison(predicted, diagnostics)

@@ -1,11 +1,11 @@
 """Build an experiment's train / validation / test split from its configured source."""
 
-from influential import data, io
+from influential import io, job, sources
 
 
 def main(snakemake):
-    with io.log_to(snakemake.log[0]) as log:
-        dataset = data.build(snakemake.params.dataset, snakemake.input.get("bundled"))
+    with job.run(snakemake) as log:
+        dataset = sources.build(snakemake.params.dataset, snakemake.input.get("bundled"))
         log.info(
             "%s: train %d, validation %d, test %d, input shape %s, %d classes, marked %s",
             dataset.meta["origin"],

@@ -5,15 +5,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from influential import embeddings, io
+from influential import embeddings, io, job
 
 
 def main(snakemake):
-    with io.log_to(snakemake.log[0]) as log:
-        settings = snakemake.params.embeddings
+    with job.run(snakemake) as log:
         dataset = io.load_dataset(snakemake.input.dataset)
-        points = io.read_table(snakemake.input.test_points).set_index("test")
-        position = int(points.loc[snakemake.wildcards.test, "test_position"])
+        point = io.read_json(snakemake.input.test_point)
+        position = point["test_position"]
         layers = {Path(path).stem: io.load_arrays(path) for path in snakemake.input.layers}
         metrics = embeddings.metrics_table(
             layers,
@@ -21,14 +20,14 @@ def main(snakemake):
             dataset.test.x[position],
             dataset.train.y,
             position,
-            settings["covariance"],
-            settings["outlier_fraction"],
+            snakemake.params.covariance,
+            snakemake.params.outlier_fraction,
         )
         predicted = pd.concat([io.read_table(path) for path in snakemake.input.predicted], ignore_index=True)
         actual = io.read_table(snakemake.input.actual)
-        actual = actual[actual["test"] == snakemake.wildcards.test]
+        actual = actual[actual["test"] == point["test"]]
         table = embeddings.with_influence(metrics, predicted, actual, snakemake.params.estimator)
-        io.write_table(table.assign(test=snakemake.wildcards.test), snakemake.output[0])
+        io.write_table(table.assign(test=point["test"]), snakemake.output[0])
         log.info("%d training points x %d layers, %d retrained", len(dataset.train), len(layers), len(actual))
 
 

@@ -3,23 +3,20 @@ Table 5.1 (CSV and Markdown) and the top-k Mahalanobis overlap."""
 
 import pandas as pd
 
-from influential import embeddings, io
+from influential import embeddings, io, job
 
 
 def main(snakemake):
-    with io.log_to(snakemake.log[0]) as log:
-        settings = snakemake.params.embeddings
+    with job.run(snakemake) as log:
+        bootstrap, layer = snakemake.params.bootstrap, snakemake.params.layer
         tables = [io.read_table(path) for path in snakemake.input]
         correlations = pd.concat(
             [
-                embeddings.correlations(
-                    table, table["test"].iloc[0], settings["bootstrap"]["resamples"], settings["bootstrap"]["seed"]
-                )
+                embeddings.correlations(table, table["test"].iloc[0], bootstrap["resamples"], bootstrap["seed"])
                 for table in tables
             ],
             ignore_index=True,
         )
-        layer = settings["table_layer"]
         compact = embeddings.table_5_1(correlations, layer, snakemake.params.estimator)
         overlap = pd.DataFrame([embeddings.mahalanobis_overlap(t, t["test"].iloc[0], layer) for t in tables])
         log.info("Table 5.1:\n%s\n%s", compact.to_string(float_format="%.3f"), overlap.to_string(index=False))

@@ -2,15 +2,15 @@
 
 from pathlib import Path
 
-from influential import embeddings, io, models
+from influential import io, job, models
 
 
 def main(snakemake):
-    with io.log_to(snakemake.log[0]) as log:
+    with job.run(snakemake) as log:
         dataset = io.load_dataset(snakemake.input.dataset)
         theta, meta = io.load_model(snakemake.input.model)
         model = models.from_meta(meta)
-        train, test = (embeddings.extract(model, theta, split.x) for split in (dataset.train, dataset.test))
+        train, test = (model.representations(theta, split.x) for split in (dataset.train, dataset.test))
         for path in snakemake.output:
             layer = Path(path).stem
             io.save_arrays(path, train=train[layer], test=test[layer])

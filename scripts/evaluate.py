@@ -2,11 +2,11 @@
 
 import pandas as pd
 
-from influential import evaluation, io
+from influential import evaluation, io, job
 
 
 def main(snakemake):
-    with io.log_to(snakemake.log[0]) as log:
+    with job.run(snakemake) as log:
         dataset = io.load_dataset(snakemake.input.dataset)
         predicted = pd.concat([io.read_table(path) for path in snakemake.input.predicted], ignore_index=True)
         joined = evaluation.join(predicted, io.read_table(snakemake.input.actual))

@@ -1,10 +1,10 @@
 """The training objective's Hessian at the trained parameters, eigendecomposed once for every later solve."""
 
-from influential import hessian, io, models
+from influential import hessian, io, job, models
 
 
 def main(snakemake):
-    with io.log_to(snakemake.log[0]) as log:
+    with job.run(snakemake) as log:
         dataset = io.load_dataset(snakemake.input.dataset)
         theta, meta = io.load_model(snakemake.input.model)
         h = hessian.hessian(
@@ -12,7 +12,7 @@ def main(snakemake):
         )
         factorised = hessian.FactorisedHessian.of(h, snakemake.params.damping)
         log.info("spectrum: %s", factorised.summary())
-        io.save_factorised(snakemake.output.factorised, h, factorised)
+        factorised.save(snakemake.output.factorised, h)
         io.write_json(factorised.summary(), snakemake.output.spectrum)
 
 

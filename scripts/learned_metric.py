@@ -2,12 +2,12 @@
 
 import pandas as pd
 
-from influential import io, learned_metric
-from influential.evaluation import ACTUAL
+from influential import io, job, learned_metric
+from influential.names import ACTUAL
 
 
 def main(snakemake):
-    with io.log_to(snakemake.log[0]) as log:
+    with job.run(snakemake) as log:
         settings = learned_metric.AnnSettings.from_config(snakemake.params.ann)
         dataset = io.load_dataset(snakemake.input.dataset)
         metrics = io.read_table(snakemake.input.metrics)

@@ -1,15 +1,22 @@
-"""All retraining chunks of an experiment as one table of actual influence on each test point."""
+"""Every leave-one-out model's test losses (retraining chunks, or refits) as actual influence on each test point."""
 
 from pathlib import Path
 
-from influential import io, loo
+from influential import io, job
+from influential.loo import gather, plan
 
 
 def main(snakemake):
-    with io.log_to(snakemake.log[0]) as log:
-        chunks = {Path(path).stem: io.read_table(path) for path in snakemake.input.chunks}
-        actual = loo.gather(chunks, io.read_table(snakemake.input.test_points), io.read_table(snakemake.input.selected))
-        log.info("%d retrained points, %d test points", actual["train_position"].nunique(), actual["test"].nunique())
+    with job.run(snakemake) as log:
+        selected = snakemake.input.get("selected")
+        if selected:  # retraining: chunks named after their left-out points
+            tables = {Path(path).stem: plan.read_chunk(path) for path in snakemake.input.tables}
+            selected = io.read_table(selected, ["train_position", "test"])
+        else:
+            tables = {Path(path).stem: io.read_table(path, plan.CHUNK_COLUMNS) for path in snakemake.input.tables}
+        points = io.read_table(snakemake.input.test_points, ["test", "test_position"])
+        actual = gather.gather(tables, points, selected)
+        log.info("%d left-out points, %d test points", actual["train_position"].nunique(), actual["test"].nunique())
         io.write_table(actual, snakemake.output[0])
 
 

@@ -1,24 +1,18 @@
-"""Leave-one-out ground truth by refitting without every training point."""
+"""Leave-one-out ground truth for logistic regression: a refit without every training point."""
 
-from influential import io, loo, models
+from influential import io, job, models
+from influential.loo import refit
 
 
 def main(snakemake):
-    with io.log_to(snakemake.log[0]):
+    with job.run(snakemake):
         dataset = io.load_dataset(snakemake.input.dataset)
         theta, meta = io.load_model(snakemake.input.model)
-        chosen = io.read_table(snakemake.input.test_points)
         training = snakemake.params.training
-        actual = loo.refit_logistic(
-            models.from_meta(meta),
-            theta,
-            dataset.train,
-            dataset.test.take(chosen["test_position"].to_numpy()),
-            chosen["test"].tolist(),
-            training["tol"],
-            training["max_iter"],
+        refits = refit.refit_logistic(
+            models.from_meta(meta), theta, dataset.train, dataset.test, training["tol"], training["max_iter"]
         )
-        io.write_table(actual, snakemake.output[0])
+        io.write_table(refits, snakemake.output[0])
 
 
 if "snakemake" in globals():

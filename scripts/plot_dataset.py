@@ -1,14 +1,14 @@
 """Thesis figure 4.1: the training data (with its outlier and the decision boundary), or example images."""
 
-from influential import io, plots
+from influential import io, job, plots
 
 
 def main(snakemake):
-    with io.log_to(snakemake.log[0]):
+    with job.run(snakemake):
         dataset = io.load_dataset(snakemake.input.dataset)
         theta, _ = io.load_model(snakemake.input.model)
         figure = plots.dataset_overview(dataset, io.read_table(snakemake.input.test_points), theta)
-        io.save_figure(figure, snakemake.output[0])
+        plots.save(figure, snakemake.output[0], snakemake.params.figures["dpi"])
 
 
 if "snakemake" in globals():

@@ -1,10 +1,10 @@
 """Thesis figures 5.2 / 5.3: predicted against leave-one-out influence, one panel per test point."""
 
-from influential import io, plots
+from influential import io, job, plots
 
 
 def main(snakemake):
-    with io.log_to(snakemake.log[0]):
+    with job.run(snakemake):
         dataset = io.load_dataset(snakemake.input.dataset)
         joined = io.read_table(snakemake.input.joined)
         estimator = snakemake.wildcards.estimator
@@ -14,7 +14,7 @@ def main(snakemake):
             dataset,
             estimator,
         )
-        io.save_figure(figure, snakemake.output[0])
+        plots.save(figure, snakemake.output[0], snakemake.params.figures["dpi"])
 
 
 if "snakemake" in globals():

@@ -1,11 +1,12 @@
 """Training curves of an Adam-trained model."""
 
-from influential import io, plots
+from influential import io, job, plots
 
 
 def main(snakemake):
-    with io.log_to(snakemake.log[0]):
-        io.save_figure(plots.training_curves(io.read_table(snakemake.input[0])), snakemake.output[0])
+    with job.run(snakemake):
+        figure = plots.training_curves(io.read_table(snakemake.input[0]))
+        plots.save(figure, snakemake.output[0], snakemake.params.figures["dpi"])
 
 
 if "snakemake" in globals():

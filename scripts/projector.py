@@ -3,11 +3,11 @@
 import numpy as np
 import pandas as pd
 
-from influential import io, projector
+from influential import io, job, projector
 
 
 def main(snakemake):
-    with io.log_to(snakemake.log[0]) as log:
+    with job.run(snakemake) as log:
         dataset = io.load_dataset(snakemake.input.dataset)
         logits = io.load_arrays(snakemake.input.logits)
         points = io.read_table(snakemake.input.test_points).set_index("test_position")["test"]

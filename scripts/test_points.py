@@ -1,15 +1,15 @@
-"""Resolve the configured test points (indices or rules) against the trained model."""
+"""All test points of an experiment as one table, in the config's order."""
 
-from influential import io, models, selection
+import pandas as pd
+
+from influential import io, job
 
 
 def main(snakemake):
-    with io.log_to(snakemake.log[0]) as log:
-        dataset = io.load_dataset(snakemake.input.dataset)
-        theta, meta = io.load_model(snakemake.input.model)
-        chosen = selection.select(snakemake.params.test_points, models.from_meta(meta), theta, dataset.test)
-        log.info("test points:\n%s", chosen.to_string(index=False))
-        io.write_table(chosen, snakemake.output[0])
+    with job.run(snakemake) as log:
+        table = pd.DataFrame([io.read_json(path) for path in snakemake.input])
+        log.info("test points:\n%s", table.to_string(index=False))
+        io.write_table(table, snakemake.output[0])
 
 
 if "snakemake" in globals():

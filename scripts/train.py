@@ -1,15 +1,17 @@
-"""Fit an experiment's model on its training split."""
+"""Fit an experiment's model on its training split; record its predictions on the test split."""
 
-from influential import io, training
+from influential import io, job, training
 
 
 def main(snakemake):
-    with io.log_to(snakemake.log[0]):
+    with job.run(snakemake):
         dataset = io.load_dataset(snakemake.input.dataset)
         trained = training.train(snakemake.params.model, snakemake.params.training, dataset)
-        io.save_model(snakemake.output.model, trained.theta, trained.model.meta(), trained.optimizer)
+        state = trained.optimizer.arrays() if trained.optimizer else {}
+        io.save_model(snakemake.output.model, trained.theta, trained.model.meta(), **state)
         io.write_table(trained.log, snakemake.output.training_log)
         io.write_json(trained.summary, snakemake.output.summary)
+        io.write_table(trained.test_predictions, snakemake.output.test_predictions)
 
 
 if "snakemake" in globals():

@@ -3,11 +3,11 @@
 import numpy as np
 import pandas as pd
 
-from influential import embeddings, io
+from influential import embeddings, io, job
 
 
 def main(snakemake):
-    with io.log_to(snakemake.log[0]) as log:
+    with job.run(snakemake) as log:
         logits = io.load_arrays(snakemake.input.logits)
         points = io.read_table(snakemake.input.test_points)
         z = np.vstack([logits["train"], logits["test"][points["test_position"]]])

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from influential import adam, gradients, models, training
 from influential import hessian as hs
-from influential import models, training
 from influential.data import Dataset, Split
 
 TABLE_4_1 = {  # thesis Table 4.1, batch dimension left out
@@ -80,13 +80,13 @@ def test_per_example_gradients_equal_tensorflow_jacobian():
         tape.watch(t)
         losses = model.loss(t, x, y)
     expected = tape.jacobian(losses, t, experimental_use_pfor=False).numpy()
-    got = hs.per_example_gradients(model, theta, x, y, batch_size=4)
+    got = gradients.per_example_gradients(model, theta, x, y, batch_size=4)
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-6)
 
 
 def finite_difference_columns(model, theta, x, y, indices, eps=1e-5):
     """Central differences of the objective's gradient along the given coordinates."""
-    gradient = lambda t: hs.objective_gradient(model, t, x, y)  # noqa: E731
+    gradient = lambda t: gradients.objective_gradient(model, t, x, y)  # noqa: E731
     return np.stack(
         [(gradient(theta + eps * e) - gradient(theta - eps * e)) / (2 * eps) for e in np.eye(len(theta))[indices]],
         axis=1,
@@ -114,7 +114,8 @@ def test_hessian_vector_products_match_finite_differences_of_gradients():
     v = np.random.default_rng(5).standard_normal(model.n_params)
     eps = 1e-5
     numeric = (
-        hs.objective_gradient(model, theta + eps * v, x, y) - hs.objective_gradient(model, theta - eps * v, x, y)
+        gradients.objective_gradient(model, theta + eps * v, x, y)
+        - gradients.objective_gradient(model, theta - eps * v, x, y)
     ) / (2 * eps)
     operator = hs.HessianOperator(model, theta, x, y, damping=0.1, batch_size=3)
     np.testing.assert_allclose(operator(v), numeric + 0.1 * v, rtol=1e-6, atol=1e-6 * np.abs(numeric).max())
@@ -136,7 +137,7 @@ def test_structured_hessian_equals_products_with_the_full_network():
 def test_adam_update_matches_tensorflow_1s_formula():
     theta, m, v, g = np.array([1.0, -2.0]), np.array([0.1, 0.0]), np.array([0.01, 0.0]), np.array([0.5, -1.0])
     step, rate = 4, 0.01
-    updated = training.adam_update(*map(tf.constant, (theta, m, v)), step, tf.constant(g), rate)
+    updated = adam.adam_update(*map(tf.constant, (theta, m, v)), step, tf.constant(g), rate)
     new_theta, new_m, new_v = (t.numpy() for t in updated)
     m_ref, v_ref = 0.9 * m + 0.1 * g, 0.999 * v + 0.001 * g**2
     rate_t = rate * np.sqrt(1 - 0.999**5) / (1 - 0.9**5)
@@ -146,17 +147,17 @@ def test_adam_update_matches_tensorflow_1s_formula():
 
 
 def test_learning_rate_schedule_and_minibatches():
-    settings = training.AdamSettings(steps=10, batch_size=3, learning_rate=1e-4, schedule=((110, 0.1), (220, 0.01)))
+    settings = adam.AdamSettings(steps=10, batch_size=3, learning_rate=1e-4, schedule=((110, 0.1), (220, 0.01)))
     assert [settings.learning_rate_at(s) for s in (0, 109, 110, 219, 220, 10**6)] == pytest.approx(
         [1e-4, 1e-4, 1e-5, 1e-5, 1e-6, 1e-6]
     )
-    stream = training.minibatches(10, 3, seed=7)
+    stream = adam.minibatches(10, 3, seed=7)
     epoch = np.concatenate([next(stream) for _ in range(3)])
     assert len(set(epoch)) == 9  # three disjoint batches, the tenth example left for the next permutation
-    again = training.minibatches(10, 3, seed=7)
+    again = adam.minibatches(10, 3, seed=7)
     assert np.array_equal(next(again), epoch[:3])
     with pytest.raises(ValueError, match=r"training\.batch_size 11 is larger than the 10 training examples"):
-        next(training.minibatches(10, 11, seed=0))
+        next(adam.minibatches(10, 11, seed=0))
 
 
 def small_dataset(n=60):

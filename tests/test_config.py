@@ -47,7 +47,9 @@ def test_validation_does_not_modify_its_input(schema):
 
 def test_unknown_key_is_named_with_the_allowed_ones(schema):
     message = error_of(minimal(training={"maxiter": 5}), schema)
-    assert message == "config: experiments.exp.training: unknown key 'maxiter' (allowed: max_iter, tol)"
+    assert message == (
+        "config: experiments.exp.training: unknown key 'maxiter' (allowed: max_iter, tol); did you mean 'max_iter'?"
+    )
 
 
 def test_wrong_type_names_the_key(schema):

@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 from influential import embedding_figures as figures
-from influential.evaluation import ACTUAL
+from influential.names import ACTUAL
 
 
 @pytest.fixture

@@ -8,14 +8,14 @@ from scipy.spatial import distance
 from sklearn.covariance import LedoitWolf
 
 from influential import embeddings, models
-from influential.evaluation import ACTUAL
+from influential.names import ACTUAL
 
 
-def test_extract_gives_every_layer_of_table_4_1():
+def test_representations_give_every_layer_of_table_4_1():
     model = models.AllCNN(side=28, channels=1, n_classes=10, weight_decay=0.001)
     theta = model.initial_params(0)
     x = np.random.default_rng(0).random((7, 28, 28, 1)).astype(np.float32)
-    layers = embeddings.extract(model, theta, x, batch_size=3)
+    layers = model.representations(theta, x, batch_size=3)
     assert list(layers) == ["h1_a", "h1_c", "h2_a", "h2_c", "h3_a", "h3_c", "h3_d", "logits"]
     dims = [26 * 26 * 8, 12 * 12 * 8, 10 * 10 * 8, 4 * 4 * 8, 2 * 2 * 8, 2 * 2 * 10, 10, 10]
     assert [z.shape for z in layers.values()] == [(7, d) for d in dims]

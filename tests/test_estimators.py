@@ -1,9 +1,13 @@
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 from scipy.special import expit
 
-from influential import estimators, hessian, loo, models, training
+from influential import estimators, hessian, models, training
+from influential.errors import InputError
+from influential.loo import gather, refit
+from influential.names import ACTUAL
 
 
 def fit(train, C=0.7):
@@ -26,20 +30,6 @@ def test_exact_influence_matches_an_independent_numpy_computation(logistic_probl
     test_grads = (expit(b @ theta) - test.y)[:, None] * b
     expected = test_grads @ np.linalg.solve(h, train_grads.T) / n
     np.testing.assert_allclose(got, expected, rtol=1e-8, atol=1e-12)
-
-
-def test_leave_one_out_table_records_each_refit(logistic_problem):
-    train, test = logistic_problem
-    model, theta = fit(train)
-    table = loo.refit_logistic(
-        model, theta, train, test.take(np.array([0, 1])), ["a", "b"], 1e-10, 1000, positions=np.array([5])
-    )
-    assert table["test"].tolist() == ["a", "b"] and set(table["train_position"]) == {5}
-    keep = np.arange(len(train)) != 5
-    theta_without, _ = training.fit_logistic(model, train.x[keep], train.y[keep], 1e-10, 1000)
-    expected = model.losses(theta_without, test.x[:2], test.y[:2]) - model.losses(theta, test.x[:2], test.y[:2])
-    np.testing.assert_allclose(table[loo.ACTUAL], expected, rtol=1e-9)
-    assert table["param_distance"].iloc[0] == np.linalg.norm(theta_without - theta)
 
 
 SETTINGS = {
@@ -74,7 +64,7 @@ def test_lissa_with_too_small_a_scale_diverges_with_a_clear_error(logistic_probl
     model, theta = fit(train, C=100.0)
     settings = {**SETTINGS, "damping": 0.0, "lissa": {**SETTINGS["lissa"], "scale": 0.01, "depth": 3000}}
     lissa = estimators.build("lissa", settings, model, theta, train.x, train.y)
-    with np.errstate(all="ignore"), pytest.raises(FloatingPointError, match="must exceed the largest eigenvalue"):
+    with np.errstate(all="ignore"), pytest.raises(InputError, match="must exceed the largest eigenvalue"):
         lissa.inverse_hvps(np.ones((1, 3)))
 
 
@@ -85,7 +75,18 @@ def test_every_estimator_predicts_leave_one_out_refits(logistic_problem, name):
     settings = {**SETTINGS, "damping": 0.0, "lissa": {**SETTINGS["lissa"], "depth": 2000, "batch_size": 20}}
     estimator = estimators.build(name, settings, model, theta, train.x, train.y)
     predicted = estimator.loss_change_if_removed(test.x, test.y)
-    actual = loo.refit_logistic(model, theta, train, test, [f"t{i}" for i in range(len(test))], 1e-10, 1000)
-    actual = actual.pivot(index="test", columns="train_position", values=loo.ACTUAL)
+    points = pd.DataFrame({"test": [f"t{i}" for i in range(len(test))], "test_position": range(len(test))})
+    refits = refit.refit_logistic(model, theta, train, test, 1e-10, 1000)
+    actual = gather.gather({"refits": refits}, points, None)
+    actual = actual.pivot(index="test", columns="train_position", values=ACTUAL)
     for i in range(len(test)):
         assert stats.pearsonr(predicted[i], actual.loc[f"t{i}"].to_numpy()).statistic > 0.99
+
+
+def test_an_unknown_estimator_is_refused_by_name(logistic_problem):
+    train, _ = logistic_problem
+    model, theta = fit(train)
+    with pytest.raises(
+        InputError, match=r"influence\.estimators: unknown estimator 'lisa' \(known: exact, cg, lissa\)"
+    ):
+        estimators.build("lisa", SETTINGS, model, theta, train.x, train.y)

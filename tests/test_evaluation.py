@@ -4,6 +4,7 @@ import pytest
 
 from influential import evaluation
 from influential.data import Dataset, Split
+from influential.names import ACTUAL, PREDICTED
 
 
 def tables():
@@ -11,17 +12,17 @@ def tables():
     actual_values = rng.standard_normal(30)
     predicted_values = actual_values + 0.3 * rng.standard_normal(30)
     predicted = pd.DataFrame(
-        {"estimator": "exact", "test": "t", "train_position": np.arange(30), evaluation.PREDICTED: predicted_values}
+        {"estimator": "exact", "test": "t", "train_position": np.arange(30), PREDICTED: predicted_values}
     )
-    actual = pd.DataFrame({"test": "t", "train_position": np.arange(30)[::-1], evaluation.ACTUAL: actual_values[::-1]})
+    actual = pd.DataFrame({"test": "t", "train_position": np.arange(30)[::-1], ACTUAL: actual_values[::-1]})
     return predicted, actual, predicted_values, actual_values
 
 
 def test_join_matches_rows_by_test_and_training_point():
     predicted, actual, p, a = tables()
     joined = evaluation.join(predicted, actual)
-    np.testing.assert_array_equal(joined[evaluation.ACTUAL], a)
-    np.testing.assert_array_equal(joined[evaluation.PREDICTED], p)
+    np.testing.assert_array_equal(joined[ACTUAL], a)
+    np.testing.assert_array_equal(joined[PREDICTED], p)
 
 
 def test_agreement_statistics_against_numpy():

@@ -1,13 +1,15 @@
-"""Leave-one-out retraining of the all-CNN: the vectorised engine, selection and chunking."""
+"""Leave-one-out ground truth: the all-CNN's vectorised retraining engine, the logistic refits, selection, chunk
+planning and gathering."""
 
 import numpy as np
 import pandas as pd
 import pytest
 import tensorflow as tf
 
-from influential import loo, models, training
+from influential import adam, io, models, training
 from influential.data import Split
-from influential.evaluation import ACTUAL, PREDICTED, RAW
+from influential.loo import gather, plan, refit, retrain
+from influential.names import ACTUAL, PREDICTED, RAW
 
 
 @pytest.fixture(scope="module")
@@ -17,11 +19,9 @@ def setup():
     x = rng.random((24, 28, 28, 1)).astype(np.float32)
     y = rng.integers(0, 10, 24)
     train, test = Split(x[:20], y[:20], np.arange(20)), Split(x[20:], y[20:], np.arange(20, 24))
-    schedule = training.AdamSettings(steps=10, batch_size=8, learning_rate=1e-3, schedule=((12, 0.1),))
+    schedule = adam.AdamSettings(steps=10, batch_size=8, learning_rate=1e-3, schedule=((12, 0.1),))
     theta = model.initial_params(0)
-    theta, state, _ = training.fit_adam(
-        model, _dataset(train, test), schedule, theta, training.AdamState.zeros_like(theta)
-    )
+    theta, state, _ = training.fit_adam(model, _dataset(train, test), schedule, theta, adam.AdamState.zeros_like(theta))
     return model, theta, state, schedule, train, test
 
 
@@ -34,7 +34,7 @@ def _dataset(train, test):
 def one_at_a_time(model, theta, state, schedule, train, left_out, settings):
     """Reference: a single network through model.loss, the left-out point masked, the same minibatches."""
     t, m, v = tf.constant(theta), tf.constant(state.m), tf.constant(state.v)
-    batches = training.minibatches(len(train), settings.batch_size, settings.seed)
+    batches = adam.minibatches(len(train), settings.batch_size, settings.seed)
     for done in range(state.step, state.step + settings.steps):
         batch = next(batches)
         keep = tf.constant((batch != left_out).astype(np.float32))
@@ -42,7 +42,7 @@ def one_at_a_time(model, theta, state, schedule, train, left_out, settings):
             tape.watch(t)
             losses = model.loss(t, train.x[batch], train.y[batch])
             objective = tf.reduce_sum(keep * losses) / tf.reduce_sum(keep) + model.regularizer(t)
-        t, m, v = training.adam_update(t, m, v, done, tape.gradient(objective, t), schedule.learning_rate_at(done))
+        t, m, v = adam.adam_update(t, m, v, done, tape.gradient(objective, t), schedule.learning_rate_at(done))
     return t.numpy()
 
 
@@ -53,12 +53,12 @@ def one_at_a_time(model, theta, state, schedule, train, left_out, settings):
 )
 def test_vectorised_retraining_equals_one_model_at_a_time(setup, fused, examples_per_call, monkeypatch):
     model, theta, state, schedule, train, test = setup
-    monkeypatch.setattr(loo, "CPU_EXAMPLES_PER_CALL", examples_per_call)  # 16 / batch 8: models [2, 7], [control]
-    settings = loo.RetrainSettings("warm_start", steps=6, batch_size=8, seed=3)
+    monkeypatch.setattr(adam, "CPU_EXAMPLES_PER_CALL", examples_per_call)  # 16 / batch 8: models [2, 7], [control]
+    settings = retrain.RetrainSettings("warm_start", steps=6, batch_size=8, seed=3)
     stacked = model.stacked_logits
     monkeypatch.setattr(type(model), "stacked_logits", lambda self, t, x: stacked(t, x, fused=fused))
-    left_out = np.array([2, 7, loo.CONTROL])
-    result = loo.retrain(model, theta, state, schedule, train, test, left_out, settings)
+    left_out = np.array([2, 7, retrain.CONTROL])
+    result = retrain.retrain(model, theta, state, schedule, train, test, left_out, settings)
     for k, position in enumerate(left_out):
         expected = one_at_a_time(model, theta, state, schedule, train, position, settings)
         np.testing.assert_allclose(result["thetas"][k], expected, rtol=1e-4, atol=1e-6)
@@ -68,10 +68,10 @@ def test_vectorised_retraining_equals_one_model_at_a_time(setup, fused, examples
 
 def test_chunk_table_pairs_each_model_with_the_control(setup):
     model, theta, state, schedule, train, test = setup
-    settings = loo.RetrainSettings("warm_start", steps=4, batch_size=8, seed=0)
-    table = loo.retrain_chunk(model, theta, state, schedule, train, test, np.array([5, 9]), settings)
+    settings = retrain.RetrainSettings("warm_start", steps=4, batch_size=8, seed=0)
+    table = retrain.retrain_chunk(model, theta, state, schedule, train, test, np.array([5, 9]), settings)
     assert table["model"].tolist() == ["left_out", "left_out", "control", "checkpoint"]
-    assert table["train_position"].tolist() == [5, 9, loo.CONTROL, loo.CONTROL]
+    assert table["train_position"].tolist() == [5, 9, retrain.CONTROL, retrain.CONTROL]
     losses = np.stack(table["test_losses"].to_numpy())
     assert losses.shape == (4, len(test)) and losses.dtype == np.float32
     np.testing.assert_allclose(losses[3], model.losses(theta, test.x, test.y), rtol=1e-6)
@@ -80,7 +80,7 @@ def test_chunk_table_pairs_each_model_with_the_control(setup):
 
     points = pd.DataFrame({"test": ["b", "d"], "test_position": [1, 3]})
     selected = pd.DataFrame({"train_position": [5, 9], "test": ["b", "b"]})
-    gathered = loo.gather({"x": table, "y": table}, points, selected).set_index(["test", "train_position"])
+    gathered = gather.gather({"x": table, "y": table}, points, selected).set_index(["test", "train_position"])
     assert len(gathered) == 4 and (gathered["chunk"] == "x").all()  # a point in two chunks is kept once
     for (name, position), row in gathered.iterrows():
         i, j = [5, 9].index(position), points.set_index("test").loc[name, "test_position"]
@@ -93,8 +93,8 @@ def test_reset_moves_far_from_the_checkpoint_warm_start_does_not(setup):
     model, theta, state, schedule, train, test = setup
     distance = {}
     for protocol in ("warm_start", "reset"):
-        settings = loo.RetrainSettings(protocol, steps=10, batch_size=8, seed=1)
-        thetas = loo.retrain(model, theta, state, schedule, train, test, np.array([3]), settings)["thetas"]
+        settings = retrain.RetrainSettings(protocol, steps=10, batch_size=8, seed=1)
+        thetas = retrain.retrain(model, theta, state, schedule, train, test, np.array([3]), settings)["thetas"]
         distance[protocol] = np.linalg.norm(thetas[0] - theta)
     assert distance["reset"] > 10 * distance["warm_start"]
 
@@ -112,7 +112,7 @@ def predicted_table(values):
 
 def test_retraining_order_alternates_most_positive_and_most_negative():
     table = predicted_table([0.5, -0.1, 0.2, -0.7, 0.9, -0.3, 0.0])
-    ranked = loo.ranked_for_retraining(table)
+    ranked = plan.ranked_for_retraining(table)
     assert ranked["train_position"].tolist() == [4, 3, 0, 5, 2, 1, 6]
     assert ranked["side"].tolist()[:2] == ["positive", "negative"]
 
@@ -120,25 +120,68 @@ def test_retraining_order_alternates_most_positive_and_most_negative():
 def test_selection_is_the_union_over_test_points():
     a = predicted_table([0.5, -0.1, 0.2, -0.7, 0.9])
     b = predicted_table([-0.5, 0.1, 0.2, 0.7, -0.9])
-    chosen = loo.selection({"a": a, "b": b}, k=2)
+    chosen = plan.selection({"a": a, "b": b}, k=2)
     assert chosen[["train_position", "test"]].values.tolist() == [[3, "a"], [3, "b"], [4, "a"], [4, "b"]]
     assert chosen["train_index"].tolist() == [103, 103, 104, 104]
 
 
 def test_chunks_are_named_after_their_points_and_only_added():
-    first = loo.plan_chunks([9, 2, 40, 7, 13], {}, size=2)
+    first = plan.plan_chunks([9, 2, 40, 7, 13], {}, size=2)
     assert first["train_position"].tolist() == [2, 7, 9, 13, 40]
     names = first.groupby("chunk")["train_position"].apply(list).to_dict()
     assert sorted(names.values()) == [[2, 7], [9, 13], [40]]
-    assert loo.chunk_name([7, 2]) in names and loo.chunk_name([7, 2]).startswith("00002-00007-")
-    assert loo.CHUNK_NAME.fullmatch(loo.chunk_name([40]))
+    assert plan.chunk_name([7, 2]) in names and plan.chunk_name([7, 2]).startswith("00002-00007-")
+    assert plan.CHUNK_NAME.fullmatch(plan.chunk_name([40]))
     # raising k: the retrained chunks stay, the new points (3, 8, 11) get new chunks
-    second = loo.plan_chunks([9, 2, 40, 7, 13, 3, 8, 11], names, size=2)
+    second = plan.plan_chunks([9, 2, 40, 7, 13, 3, 8, 11], names, size=2)
     grouped = second.groupby("chunk")["train_position"].apply(list).to_dict()
     assert all(grouped[name] == positions for name, positions in names.items())
-    assert sorted(set(grouped) - set(names)) == sorted([loo.chunk_name([3, 8]), loo.chunk_name([11])])
+    assert sorted(set(grouped) - set(names)) == sorted([plan.chunk_name([3, 8]), plan.chunk_name([11])])
     # a lost chunk comes back under its old name; a chunk no longer wanted drops out of the plan
     lost = {name: positions for name, positions in names.items() if positions != [9, 13]}
-    again = loo.plan_chunks([9, 2, 40, 7, 13], lost, size=2)
+    again = plan.plan_chunks([9, 2, 40, 7, 13], lost, size=2)
     assert set(again["chunk"]) == set(names)
-    assert set(loo.plan_chunks([2, 7], names, size=2)["chunk"]) == {loo.chunk_name([2, 7])}
+    assert set(plan.plan_chunks([2, 7], names, size=2)["chunk"]) == {plan.chunk_name([2, 7])}
+
+
+def test_refits_and_gathering_without_a_control(logistic_problem):
+    train, test = logistic_problem
+    model = models.BinaryLogisticRegression(n_features=2, C=0.7, n_train=len(train))
+    theta, _ = training.fit_logistic(model, train.x, train.y, tol=1e-10, max_iter=1000)
+    table = refit.refit_logistic(model, theta, train, test, 1e-10, 1000, positions=np.array([5, 11]))
+    assert table["model"].tolist() == ["left_out", "left_out", "checkpoint"]
+    keep = np.arange(len(train)) != 5
+    theta_without, _ = training.fit_logistic(model, train.x[keep], train.y[keep], 1e-10, 1000)
+    np.testing.assert_allclose(table["test_losses"].iloc[0], model.losses(theta_without, test.x, test.y), rtol=1e-9)
+    np.testing.assert_allclose(table["test_losses"].iloc[2], model.losses(theta, test.x, test.y), rtol=1e-12)
+    assert table["param_distance"].iloc[0] == np.linalg.norm(theta_without - theta)
+
+    points = pd.DataFrame({"test": ["a", "b"], "test_position": [3, 0]})
+    actual = gather.gather({"refits": table}, points, None).set_index(["test", "train_position"])
+    assert RAW not in actual and actual["selected"].all() and len(actual) == 4
+    losses = np.stack(table["test_losses"].to_numpy())
+    for (name, position), row in actual.iterrows():
+        i, j = [5, 11].index(position), {"a": 3, "b": 0}[name]
+        assert row[ACTUAL] == losses[i, j] - losses[2, j]
+
+
+def test_a_damaged_or_misnamed_chunk_stops_with_its_name(setup, tmp_path):
+    model, theta, state, schedule, train, test = setup
+    settings = retrain.RetrainSettings("warm_start", steps=2, batch_size=8, seed=0)
+    table = retrain.retrain_chunk(model, theta, state, schedule, train, test, np.array([5, 9]), settings)
+    folder = tmp_path / "chunks"
+    good = folder / f"{plan.chunk_name([5, 9])}.parquet"
+    io.write_table(table, good)
+    assert plan.retrained_chunks(folder) == {good.stem: [5, 9]}
+
+    misnamed = folder / f"{plan.chunk_name([5, 10])}.parquet"
+    misnamed.write_bytes(good.read_bytes())
+    with pytest.raises(io.CorruptFileError, match=rf"{misnamed}: holds the left-out points \[5, 9\], not the ones"):
+        plan.retrained_chunks(folder)
+    misnamed.unlink()
+
+    good.write_bytes(good.read_bytes()[: good.stat().st_size // 2])  # damaged on disk, e.g. a full disk elsewhere
+    with pytest.raises(
+        io.CorruptFileError, match=rf"^{good}: cannot be read \(.*\); it is damaged or incomplete: delete"
+    ):
+        plan.retrained_chunks(folder)

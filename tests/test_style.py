@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from .conftest import REPO
 
 BIN = Path(sys.executable).parent
@@ -25,6 +27,7 @@ def test_snakefmt():
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.workflow  # loads the workflow
 def test_snakemake_lint():
     result = run(BIN / "snakemake", "--lint")
     assert result.returncode == 0, result.stdout + result.stderr

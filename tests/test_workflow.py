@@ -1,6 +1,9 @@
 """The workflow through the Snakemake command line, in temporary directories, on tiny configs."""
 
+import gzip
 import json
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -11,12 +14,15 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from scipy import stats
 from scipy.special import expit
 
-from influential import loo
-from influential.evaluation import ACTUAL
+from influential import names, provenance
+from influential.loo import plan
 
 from .conftest import REPO
+
+pytestmark = pytest.mark.workflow
 
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 
@@ -67,27 +73,76 @@ TINY = {
     }
 }
 RULES = ["dataset", "train", "test_points", "train_gradients", "hessian", "compare_estimators", "plot_dataset"]
-LOO_RULES = ["loo_refit", "evaluate"]
+LOO_RULES = ["loo_refit", "loo_gather", "evaluate"]
+WORKFLOW = ["Snakefile", "workflow", "scripts", "src", "resources", "envs", "profiles"]
 
 
-def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+def checkout(dest: Path) -> Path:
+    """The workflow copied into `dest` and run from there: its own src/ is the library its jobs import (not the
+    installed one), so a test may edit it."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in WORKFLOW:
+        if (REPO / name).is_dir():
+            shutil.copytree(REPO / name, dest / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        else:
+            shutil.copy2(REPO / name, dest / name)
+    return dest
+
+
+def snakemake(workdir: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Snakemake in `workdir`, with the workflow copied there (checkout), else the repository's."""
+    snakefile = workdir / "Snakefile" if (workdir / "Snakefile").exists() else REPO / "Snakefile"
     return subprocess.run(
-        [SNAKEMAKE, "--snakefile", REPO / "Snakefile", "--directory", workdir, "--cores", "2", *args],
+        [SNAKEMAKE, "--snakefile", snakefile, "--directory", workdir, "--cores", "2", *args],
         capture_output=True,
         text=True,
+        env=env,
     )
 
 
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("tiny")
+    workdir = checkout(tmp_path_factory.mktemp("tiny"))
     (workdir / "config.yaml").write_text(yaml.safe_dump(TINY))
     result = snakemake(workdir)
     assert result.returncode == 0, result.stderr[-3000:]
     return workdir / "results"
 
 
-@pytest.mark.workflow
+def copy_of(tiny_run: Path, dest: Path) -> Path:
+    """The completed tiny run (workflow, config, results and Snakemake's records) copied, for a test that changes it."""
+    shutil.copytree(tiny_run.parent, dest, symlinks=True)
+    return dest
+
+
+def edit_config(workdir: Path, edit) -> None:
+    config = yaml.safe_load((workdir / "config.yaml").read_text())
+    edit(config["experiments"])
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+
+
+def planned_jobs(workdir: Path) -> tuple[list[tuple[str, dict]], dict[str, set[str]]]:
+    """A dry run's jobs (rule and wildcards) and its reasons (reason -> rules)."""
+    result = snakemake(workdir, "-n")
+    assert result.returncode == 0, result.stderr[-2000:]
+    jobs = []
+    for rule, body in re.findall(
+        r"^(?:local)?(?:rule|checkpoint) (\w+):\n(.*?)(?=\n\n|\Z)", result.stdout, re.M | re.S
+    ):
+        found = re.search(r"wildcards: (.*)", body)
+        wildcards = dict(item.split("=", 1) for item in found.group(1).split(", ")) if found else {}
+        jobs.append((rule, wildcards))
+    reasons = {
+        reason.strip(): set(rules.replace(" ", "").split(","))
+        for reason, rules in re.findall(r"^    (\S.*):\n        (.*)$", result.stdout.split("Reasons:")[-1], re.M)
+    }
+    return [job for job in jobs if job[0] != "all"], reasons
+
+
+def planned_rules(workdir: Path) -> set[str]:
+    return {rule for rule, _ in planned_jobs(workdir)[0]}
+
+
 def test_predicted_influence_is_the_closed_form_of_the_saved_model(tiny_run):
     exp = tiny_run / "tiny_synthetic"
     with np.load(exp / "data" / "dataset.npz") as d:
@@ -109,70 +164,191 @@ def test_predicted_influence_is_the_closed_form_of_the_saved_model(tiny_run):
             "train_position",
             "train_index",
             "label",
-            "pred_loss_change_if_removed",
+            names.PREDICTED,
         ]
         assert np.array_equal(table["train_index"], index) and np.array_equal(table["label"], y)
         pos = points.loc[name, "test_position"]
         b = np.append(x_test[pos], 1.0)
         g_test = (expit(b @ theta) - y_test[pos]) * b
         expected = (a * (p - y)[:, None]) @ np.linalg.solve(h, g_test) / len(y)
-        np.testing.assert_allclose(table["pred_loss_change_if_removed"], expected, rtol=1e-6, atol=1e-10)
+        np.testing.assert_allclose(table[names.PREDICTED], expected, rtol=1e-6, atol=1e-10)
 
 
-@pytest.mark.workflow
 def test_leave_one_out_and_agreement_tables(tiny_run):
     for exp, n_train, tests in [("tiny_synthetic", 61, ["a", "b"]), ("tiny_digits", 40, ["a"])]:
+        refits = pd.read_parquet(tiny_run / exp / "loo" / "refits.parquet")
+        assert (refits["model"] == "left_out").sum() == n_train and len(refits["test_losses"].iloc[0]) == 20
         actual = pd.read_parquet(tiny_run / exp / "loo" / "actual.parquet")
         assert len(actual) == n_train * len(tests) and actual["converged"].all()
-        agreement = pd.read_csv(tiny_run / exp / "tables" / "agreement.csv")
-        assert agreement["test"].tolist() == tests and (agreement["n"] == n_train).all()
-        assert (agreement["pearson"] > 0.95).all(), agreement
         joined = pd.read_parquet(tiny_run / exp / "tables" / "influence_vs_loo.parquet")
-        assert len(joined) == n_train * len(tests)
-    synthetic = pd.read_csv(tiny_run / "tiny_synthetic" / "tables" / "agreement.csv")
-    assert synthetic["outlier_rank_by_abs_actual"].between(1, 61).all()
+        agreement = pd.read_csv(tiny_run / exp / "tables" / "agreement.csv").set_index(["estimator", "test"])
+        assert agreement.index.get_level_values("test").tolist() == tests
+        for test, group in joined.groupby("test"):
+            row = agreement.loc[("exact", test)]
+            assert row["n"] == n_train == len(group)
+            assert row["pearson"] == pytest.approx(stats.pearsonr(group[names.PREDICTED], group[names.ACTUAL])[0])
+            assert row["pearson"] > 0.95
+    # the outlier (source index 80, the last training position) ranks by |actual| as counted here
+    actual = pd.read_parquet(tiny_run / "tiny_synthetic" / "loo" / "actual.parquet")
+    agreement = pd.read_csv(tiny_run / "tiny_synthetic" / "tables" / "agreement.csv").set_index("test")
+    for test, group in actual.groupby("test"):
+        outlier = abs(group.loc[group["train_position"] == 60, names.ACTUAL].item())
+        assert agreement.loc[test, "outlier_rank_by_abs_actual"] == 1 + (group[names.ACTUAL].abs() > outlier).sum()
 
 
-@pytest.mark.workflow
 def test_figures_logs_and_benchmarks(tiny_run):
     for exp in ("tiny_synthetic", "tiny_digits"):
         for figure in ("dataset.png", "influence_vs_loo_exact.png"):
             image = matplotlib.image.imread(tiny_run / exp / "figures" / figure)
             assert image.shape[0] > 250 and image.shape[1] > 800 and image.std() > 0.05  # a drawn, non-blank PNG
-        for rule in RULES + LOO_RULES:
+        for rule in [*RULES, *LOO_RULES, "test_points/a"]:
             assert (tiny_run / exp / "benchmarks" / f"{rule}.tsv").read_text().startswith("s\th:m:s")
-        assert "leave-one-out refits: 40 of 40" in (tiny_run / "tiny_digits" / "logs" / "loo_refit.log").read_text()
         assert "fitting logistic_regression" in (tiny_run / exp / "logs" / "train.log").read_text()
+    assert "leave-one-out refits: 40 of 40" in (tiny_run / "tiny_digits" / "logs" / "loo_refit.log").read_text()
+    # every job ran the checkout's own library (not the installed one), on the one thread its rule declares
+    logs = sorted(tiny_run.glob("*/logs/**/*.log"))
+    assert len(logs) > 60
+    for path in logs:
+        text = path.read_text()
+        assert f"influential 0.1.0 from {tiny_run.parent / 'src' / 'influential'}, code " in text, path
+        assert "threads: 1 (BLAS" in text, path
 
 
-@pytest.mark.workflow
 def test_rerun_has_nothing_to_do(tiny_run):
     result = snakemake(tiny_run.parent)
     assert result.returncode == 0
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
-@pytest.mark.workflow
-def test_report_holds_every_figure(tiny_run):
-    report = tiny_run.parent / "report.html"
-    result = snakemake(tiny_run.parent, "--report", str(report))
+def test_report_carries_every_figure_and_table(tiny_run):
+    result = snakemake(tiny_run.parent, "--report", "report.html")
     assert result.returncode == 0, result.stderr[-2000:]
-    html = report.read_text()
-    for exp in ("tiny_synthetic", "tiny_digits"):
-        for figure in ("dataset.png", "influence_vs_loo_exact.png", "agreement.csv", "spectrum.json"):
-            assert f"results/{exp}/" in html and figure in html
+    html = (tiny_run.parent / "report.html").read_text()
+    figures = sorted(tiny_run.glob("*/figures/**/*.png"))
+    assert len(figures) > 2 * len(names.EMBEDDING_FIGURES)
+    for path in figures:
+        assert str(path.relative_to(tiny_run.parent)) in html, path
+    tables = ["agreement.csv", "estimators.csv"]
+    for exp in ("tiny_synthetic", "tiny_digits", "tiny_cnn"):
+        for table in tables:
+            assert f"results/{exp}/tables/{table}" in html
+        assert f"results/{exp}/hessian/spectrum.json" in html
+    for table in ("table_5_1.csv", "embedding_correlations.csv", "mahalanobis_overlap.csv"):
+        assert f"results/tiny_cnn/tables/{table}" in html
 
 
-def test_bad_config_stops_before_any_job_with_one_line(tmp_path):
+def bad(path: str, value):
+    """TINY with one value replaced (path: experiment, then keys and list positions)."""
     config = yaml.safe_load(yaml.safe_dump(TINY))
-    config["experiments"]["tiny_digits"]["training"] = {"max_iter": -3}
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    *parents, last = path.split(".")
+    node = config["experiments"]
+    for key in parents:
+        node = node[int(key)] if key.isdigit() else node.setdefault(key, {})
+    node[int(last) if last.isdigit() else last] = value
+    return yaml.safe_dump(config)
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        (
+            bad("tiny_digits.training", {"max_iter": -3}),
+            "config: experiments.tiny_digits.training.max_iter: -3 is less than the minimum of 1",
+        ),
+        (
+            bad("tiny_cnn.test_points.0", {"nmae": "first", "select": "index", "index": 0}),
+            "config: experiments.tiny_cnn.test_points.0: unknown key 'nmae' (allowed: index, label, name, seed, "
+            "select); did you mean 'name'?",
+        ),
+        (
+            bad("tiny_cnn.loo.k", 100),
+            "config: experiments.tiny_cnn.loo.k: 100 points to retrain, but the training split has 40",
+        ),
+        (
+            bad("tiny_digits.test_points.0.label", 7),
+            "config: experiments.tiny_digits.test_points.0.label: 7 is not a class of this dataset (classes [1, 7] "
+            "renumbered 0..1)",
+        ),
+        (
+            bad("tiny_cnn.test_points.1", {"name": "second", "select": "original_index", "index": 12000}),
+            "config: experiments.tiny_cnn.test_points.1.index: source index 12000 is beyond the source's test "
+            "examples (0..9999)",
+        ),
+        (
+            "experiments:\n  tiny:\n    dataset: {source: synthetic\n    model: {kind: all_cnn}\n",
+            "config.yaml:4:10: YAML syntax error: expected ',' or '}', but got ':' (while parsing a flow mapping)",
+        ),
+    ],
+    ids=["range", "misspelt_key", "k_above_n_train", "label_not_a_class", "index_beyond_source", "yaml_syntax"],
+)
+def test_a_bad_config_stops_before_any_job_with_one_line(tmp_path, config, message):
+    (tmp_path / "config.yaml").write_text(config)
     result = snakemake(tmp_path)
     assert result.returncode == 1
-    assert result.stderr.strip().splitlines()[-1] == (
-        "config: experiments.tiny_digits.training.max_iter: -3 is less than the minimum of 1"
-    )
+    assert result.stderr.strip().splitlines()[-1] == message
     assert not (tmp_path / "results").exists()
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(d.to_bytes(4, "big") for d in array.shape)
+    return header + array.astype(np.uint8).tobytes()
+
+
+def write_source(folder: Path, problem: str) -> dict:
+    """A user's data with one problem, and the dataset config that reads it."""
+    rng = np.random.default_rng(0)
+    arrays = {
+        "x_train": rng.integers(0, 256, (30, 28, 28), dtype=np.uint8),
+        "y_train": np.arange(30) % 3,
+        "x_test": rng.integers(0, 256, (12, 28, 28), dtype=np.uint8),
+        "y_test": np.arange(12) % 3,
+    }
+    if problem == "truncated_idx":
+        for key, stem in (("x_train", "train-images-idx3-ubyte"), ("y_train", "train-labels-idx1-ubyte")):
+            (folder / f"{stem}.gz").write_bytes(gzip.compress(idx_bytes(arrays[key])))
+        (folder / "t10k-images-idx3-ubyte").write_bytes(idx_bytes(arrays["x_test"]))
+        (folder / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(idx_bytes(arrays["y_test"]))[:-9])
+        return {"source": "idx", "path": str(folder)}
+    arrays |= {
+        "float_pixels": {"x_train": arrays["x_train"].astype(np.float64)},
+        "text_labels": {"y_test": np.array(["a", "b", "c"] * 4)},
+        "unseen_test_label": {"y_test": np.arange(12) % 4},
+    }[problem]
+    np.savez(folder / "data.npz", **arrays)
+    return {"source": "npz", "path": str(folder / "data.npz")}
+
+
+@pytest.mark.parametrize(
+    ("problem", "message"),
+    [
+        (
+            "float_pixels",
+            "{path} (x_train/y_train): image pixels must be uint8 (0-255) or floats in [0, 1], got float64 from 0 to "
+            "255 (divide by 255, or store uint8)",
+        ),
+        ("text_labels", "{path} (x_test/y_test): labels must be whole numbers (class indices), got dtype <U1"),
+        ("truncated_idx", "{path}/t10k-labels-idx1-ubyte.gz: truncated or damaged gzip file ("),
+        (
+            "unseen_test_label",
+            "{path}: test labels [3] never occur among the 20 training examples (training labels: [0, 1, 2]); "
+            "choose dataset.classes or a larger dataset.split.n_train",
+        ),
+    ],
+)
+def test_bad_data_stops_its_job_with_one_line_and_no_traceback(tmp_path, problem, message):
+    dataset = write_source(tmp_path, problem) | {"split": {"n_train": 20, "n_validation": 0, "n_test": 12}}
+    experiment = {
+        "dataset": dataset,
+        "model": {"kind": "all_cnn"},
+        "test_points": [{"name": "t", "select": "index", "index": 0}],
+        "loo": {"method": "none"},
+    }
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump({"experiments": {"mine": experiment}}))
+    result = snakemake(tmp_path, "results/mine/data/dataset.npz")
+    assert result.returncode == 1
+    expected = message.format(path=dataset["path"])
+    assert any(line.startswith(expected) for line in result.stderr.splitlines()), result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize("preset", [[], ["--configfile", "presets/paper.yaml"]], ids=["default", "paper"])
@@ -181,11 +357,16 @@ def test_dry_run_resolves_the_dag(tmp_path, preset):
     shutil.copytree(REPO / "presets", tmp_path / "presets")
     result = snakemake(tmp_path, "-n", *preset)
     assert result.returncode == 0, result.stderr[-2000:]
-    for rule in [*RULES, *LOO_RULES, "influence", "plot_influence_vs_loo"]:
-        assert f"rule {rule}:" in result.stdout
+    for rule in [*RULES, *LOO_RULES, "test_point", "influence", "plot_influence_vs_loo"]:
+        assert re.search(rf"^(local)?rule {rule}:$", result.stdout, re.M), rule
+    # a GPU is asked for where one can be used: the all-CNN's training, not scikit-learn's logistic regression
+    trainings = re.findall(r"^rule train:\n(.*?)\n\n", result.stdout, re.M | re.S)
+    assert len(trainings) == (2 if preset else 3)
+    for body in trainings:
+        cnn = "mnist_cnn" in re.search(r"wildcards: exp=(\w+)", body).group(1)
+        assert ("gpu=1" in body) == cnn and ("gpu=0" in body) != cnn, body
 
 
-@pytest.mark.workflow
 def test_cnn_estimators_all_pairs_and_training(tiny_run):
     exp = tiny_run / "tiny_cnn"
     comparison = pd.read_csv(exp / "tables" / "estimators.csv").query("test == 'first'")
@@ -197,7 +378,7 @@ def test_cnn_estimators_all_pairs_and_training(tiny_run):
     assert matrix.shape == (15, 40) and matrix.dtype == np.float32
     exact = pd.read_parquet(exp / "influence" / "exact" / "first.parquet")
     assert np.array_equal(exact["train_index"], train_index)
-    np.testing.assert_allclose(matrix[0], exact["pred_loss_change_if_removed"], rtol=1e-4, atol=1e-9)
+    np.testing.assert_allclose(matrix[0], exact[names.PREDICTED], rtol=1e-4, atol=1e-9)
     log = pd.read_csv(exp / "model" / "training_log.csv")
     assert log["step"].tolist() == [10, 20, 30]
     with np.load(exp / "model" / "model.npz") as model:
@@ -211,21 +392,20 @@ def chunk_files(exp: Path) -> dict[str, Path]:
     return {path.stem: path for path in sorted((exp / "loo" / "chunks").glob("*.parquet"))}
 
 
-@pytest.mark.workflow
 def test_cnn_leave_one_out_fan_out(tiny_run):
     exp = tiny_run / "tiny_cnn"
     selected = pd.read_csv(exp / "loo" / "selected.csv")
     assert len(selected) == 8 and (selected["side"] == "positive").sum() == 4
     union = sorted(set(selected["train_position"]))
-    plan = pd.read_csv(exp / "loo" / "plan.csv")
-    assert sorted(plan["train_position"]) == union and plan.groupby("chunk").size().max() == 2
+    chunks_planned = pd.read_csv(exp / "loo" / "plan.csv")
+    assert sorted(chunks_planned["train_position"]) == union and chunks_planned.groupby("chunk").size().max() == 2
     chunks = chunk_files(exp)
-    assert sorted(chunks) == sorted(set(plan["chunk"])) and len(chunks) == (len(union) + 1) // 2
+    assert sorted(chunks) == sorted(set(chunks_planned["chunk"])) and len(chunks) == (len(union) + 1) // 2
     for name, path in chunks.items():
         table = pd.read_parquet(path)
         left_out = table.loc[table["model"] == "left_out", "train_position"].tolist()
-        assert left_out == plan.loc[plan["chunk"] == name, "train_position"].tolist()
-        assert name == loo.chunk_name(left_out) and len(table["test_losses"].iloc[0]) == 15
+        assert left_out == chunks_planned.loc[chunks_planned["chunk"] == name, "train_position"].tolist()
+        assert name == plan.chunk_name(left_out) and len(table["test_losses"].iloc[0]) == 15
         assert "SLURM job (none)" in (exp / "logs" / "loo" / f"{name}.log").read_text()
     # every retrained model serves both test points; each test point is judged on its own top k
     actual = pd.read_parquet(exp / "loo" / "actual.parquet")
@@ -242,28 +422,17 @@ def test_cnn_leave_one_out_fan_out(tiny_run):
     assert set(agreement["test"]) == {"first", "second"}
 
 
-def jobs_to_run(workdir: Path) -> dict[str, int]:
-    """Rule -> job count from a dry run's job statistics."""
-    stdout = snakemake(workdir, "-n").stdout
-    counts = {}
-    for line in stdout.split("Job stats:")[-1].splitlines()[3:]:
-        parts = line.split()
-        if len(parts) == 2 and parts[1].isdigit() and parts[0] not in ("total", "all"):
-            counts[parts[0]] = int(parts[1])
-    return counts
-
-
-@pytest.mark.workflow
-def test_a_lost_chunk_is_the_only_one_retrained(tiny_run):
-    exp = tiny_run / "tiny_cnn"
+def test_a_lost_chunk_is_the_only_one_retrained(tiny_run, tmp_path):
+    workdir = copy_of(tiny_run, tmp_path / "copy")
+    exp = workdir / "results" / "tiny_cnn"
     before = pd.read_parquet(exp / "loo" / "actual.parquet")
     lost = next(iter(chunk_files(exp).values()))
     lost.unlink()
-    planned = jobs_to_run(tiny_run.parent)
-    assert planned["loo_chunk"] == 1 and "train" not in planned and "loo_select" not in planned
+    jobs, _ = planned_jobs(workdir)
+    assert [wildcards["chunk"] for rule, wildcards in jobs if rule == "loo_chunk"] == [lost.stem]
     downstream = {"loo_gather", "evaluate", "plot_influence_vs_loo", "embedding_metrics", "embedding_tables"}
-    assert set(planned) <= {"loo_chunk", *downstream, "learned_metric", "plot_embeddings"}
-    result = snakemake(tiny_run.parent)
+    assert {rule for rule, _ in jobs} <= {"loo_chunk", *downstream, "learned_metric", "plot_embeddings"}
+    result = snakemake(workdir)
     assert result.returncode == 0, result.stderr[-2000:]
     assert lost.exists()
     pd.testing.assert_frame_equal(
@@ -271,16 +440,30 @@ def test_a_lost_chunk_is_the_only_one_retrained(tiny_run):
     )
 
 
-@pytest.mark.workflow
+def test_a_damaged_chunk_stops_the_run_with_its_name(tiny_run, tmp_path):
+    workdir = copy_of(tiny_run, tmp_path / "copy")
+    damaged, *others = chunk_files(workdir / "results" / "tiny_cnn").values()
+    kept = {path: path.read_bytes() for path in others}
+    damaged.write_bytes(damaged.read_bytes()[:500])
+    result = snakemake(workdir)
+    assert result.returncode == 1
+    where = damaged.relative_to(workdir)
+    assert re.search(
+        rf"^{where}: cannot be read \(.+\); it is damaged or incomplete: delete it and rerun snakemake to make it "
+        "again$",
+        result.stderr,
+        re.M,
+    ), result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    assert {path: path.read_bytes() for path in others} == kept  # the other chunks, untouched
+
+
 def test_raising_k_only_adds_chunks(tiny_run, tmp_path):
-    workdir = tmp_path / "copy"
-    shutil.copytree(tiny_run.parent, workdir, symlinks=True)
+    workdir = copy_of(tiny_run, tmp_path / "copy")
     exp = workdir / "results" / "tiny_cnn"
     before = {name: path.stat().st_mtime_ns for name, path in chunk_files(exp).items()}
     old = pd.read_parquet(exp / "loo" / "actual.parquet")
-    config = yaml.safe_load((workdir / "config.yaml").read_text())
-    config["experiments"]["tiny_cnn"]["loo"]["k"] = 6
-    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+    edit_config(workdir, lambda experiments: experiments["tiny_cnn"]["loo"].update(k=6))
     result = snakemake(workdir)
     assert result.returncode == 0, result.stderr[-2000:]
     after = chunk_files(exp)
@@ -290,32 +473,118 @@ def test_raising_k_only_adds_chunks(tiny_run, tmp_path):
     new = pd.read_parquet(exp / "loo" / "actual.parquet")
     kept = new.merge(old, on=["test", "train_position"], suffixes=("", "_old"))
     assert len(kept) == len(old)
-    np.testing.assert_array_equal(kept[ACTUAL], kept[f"{ACTUAL}_old"])
+    np.testing.assert_array_equal(kept[names.ACTUAL], kept[f"{names.ACTUAL}_old"])
 
 
-EMBEDDING_FIGURES = [
-    "influential_images",
-    "pixel_cosine",
-    "pixel_vs_embedding",
-    "nearest_furthest",
-    "embedding_cosine",
-    "class_boxplots",
-    "outliers",
-    "centroid_relationship",
-    "mahalanobis",
-    "learned_metric",
-]
+def test_adding_a_test_point_plans_only_its_jobs_and_the_aggregations(tiny_run, tmp_path):
+    workdir = copy_of(tiny_run, tmp_path / "copy")
+
+    def add(experiments):
+        experiments["tiny_cnn"]["test_points"].append({"name": "third", "select": "index", "index": 2})
+        experiments["tiny_synthetic"]["test_points"].append({"name": "third", "select": "index", "index": 3})
+
+    edit_config(workdir, add)
+    jobs, _ = planned_jobs(workdir)
+    per_point = {"test_point", "influence", "embedding_metrics", "learned_metric", "plot_embeddings"}
+    new = sorted((rule, w["exp"]) for rule, w in jobs if rule in per_point and w.get("test") == "third")
+    assert new == sorted(
+        [("test_point", "tiny_cnn"), ("test_point", "tiny_synthetic"), ("influence", "tiny_synthetic")]
+        + [("influence", "tiny_cnn")] * 3
+        + [(rule, "tiny_cnn") for rule in ("embedding_metrics", "learned_metric", "plot_embeddings")]
+    )
+    # an old test point's influence is never redone; its embedding jobs may be, as new retrained points join it
+    assert not [w for rule, w in jobs if rule in {"test_point", "influence"} and w["test"] != "third"]
+    aggregations = {
+        "test_points", "loo_select", "loo_gather", "evaluate", "compare_estimators", "plot_dataset",
+        "plot_influence_vs_loo", "projector", "tsne", "plot_tsne", "embedding_tables",
+    }  # fmt: skip
+    assert {rule for rule, _ in jobs} - per_point == aggregations  # no training, Hessian, refit or retraining
 
 
-@pytest.mark.workflow
+def test_changing_one_estimators_setting_reruns_only_that_estimator(tiny_run, tmp_path):
+    workdir = copy_of(tiny_run, tmp_path / "copy")
+    edit_config(workdir, lambda experiments: experiments["tiny_cnn"]["influence"]["lissa"].update(depth=150))
+    jobs, reasons = planned_jobs(workdir)
+    assert sorted(w["test"] for rule, w in jobs if rule == "influence" and w["estimator"] == "lissa") == [
+        "first",
+        "second",
+    ]
+    assert not [w for rule, w in jobs if rule == "influence" and w["estimator"] != "lissa"]
+    assert reasons["params have changed since last execution"] == {"influence"}
+    assert not {rule for rule, _ in jobs} & {"hessian", "train_gradients", "all_pairs", "train", "loo_chunk"}
+
+
+@pytest.mark.parametrize(
+    ("module", "downstream"),
+    [
+        ("embedding_figures.py", set()),
+        ("loo/gather.py", {"evaluate", "plot_influence_vs_loo", "embedding_metrics", "embedding_tables"}),
+    ],
+)
+def test_editing_a_library_module_reruns_exactly_the_rules_that_import_it(tiny_run, tmp_path, module, downstream):
+    workdir = copy_of(tiny_run, tmp_path / "copy")
+    path = workdir / "src" / "influential" / module
+    path.write_text(path.read_text() + "\n# an edit\n")
+    name = "influential." + module.removesuffix(".py").replace("/", ".")
+    scripts = {
+        rule: re.search(r'script:\n        "\.\./\.\./scripts/(\w+)\.py"', block).group(1)
+        for rule, block in re.findall(
+            r"^(?:rule|checkpoint) (\w+):\n(.*?)(?=^\S|\Z)",
+            "\n".join(p.read_text() for p in (workdir / "workflow" / "rules").glob("*.smk")),
+            re.M | re.S,
+        )
+    }
+    importers = {
+        rule for rule, script in scripts.items() if name in provenance.closure(workdir / "scripts" / f"{script}.py")
+    }
+    jobs, reasons = planned_jobs(workdir)
+    assert importers and reasons["params have changed since last execution"] == importers
+    planned = {rule for rule, _ in jobs}
+    assert importers <= planned <= importers | downstream | {"learned_metric", "plot_embeddings"}
+
+
+def test_changing_a_plotting_option_redraws_figures_only(tiny_run, tmp_path):
+    workdir = copy_of(tiny_run, tmp_path / "copy")
+    edit_config(
+        workdir, lambda experiments: [e.setdefault("figures", {}).update(dpi=100) for e in experiments.values()]
+    )
+    assert planned_rules(workdir) == {
+        "plot_dataset",
+        "plot_influence_vs_loo",
+        "plot_training",
+        "plot_embeddings",
+        "plot_tsne",
+    }
+
+
+def test_jobs_import_the_workflows_own_library_before_any_other(tmp_path):
+    """Two checkouts sharing one environment: the other one's library comes first on the path (as an editable
+    install of it would), yet every job runs this workflow's own."""
+    other = tmp_path / "other" / "influential"
+    shutil.copytree(REPO / "src" / "influential", other, ignore=shutil.ignore_patterns("__pycache__"))
+    (other / "io.py").write_text('raise RuntimeError("the other checkout\'s library ran")\n')
+    config = {"experiments": {"tiny_synthetic": TINY["experiments"]["tiny_synthetic"]}}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    env = {**os.environ, "PYTHONPATH": str(other.parent)}
+    result = snakemake(tmp_path, "results/tiny_synthetic/test_points.csv", env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    for log in ("dataset.log", "train.log", "test_points.log"):
+        text = (tmp_path / "results" / "tiny_synthetic" / "logs" / log).read_text()
+        assert f"influential 0.1.0 from {REPO / 'src' / 'influential'}, code " in text
+
+
 def test_embedding_space_analysis(tiny_run):
     exp = tiny_run / "tiny_cnn"
     with np.load(exp / "embeddings" / "h2_c.npz") as layer:
         assert layer["train"].shape == (40, 128) and layer["test"].shape == (15, 128)
     metrics = pd.read_parquet(exp / "metrics" / "first.parquet")
-    assert len(metrics) == 8 * 40 and metrics.groupby("layer")["outlier"].sum().min() >= 1
+    assert len(metrics) == 8 * 40
+    with np.load(exp / "data" / "dataset.npz") as d:
+        class_sizes = np.bincount(d["y_train"])
+    expected_outliers = int(np.ceil(0.1 * class_sizes[class_sizes > 0]).sum())  # a tenth of each class, at least one
+    assert (metrics.groupby("layer")["outlier"].sum() == expected_outliers).all()
     logits = metrics[metrics["layer"] == "logits"]
-    assert logits["selected"].sum() == 4 and logits["actual_loss_change_if_removed"].notna().sum() >= 4
+    assert logits["selected"].sum() == 4 and logits[names.ACTUAL].notna().sum() >= 4
 
     correlations = pd.read_csv(exp / "tables" / "embedding_correlations.csv")
     assert len(correlations) == 2 * 8 * (4 + 3) and (correlations["n"] == 4).all()
@@ -323,30 +592,25 @@ def test_embedding_space_analysis(tiny_run):
         "pixel_cosine", "embedding_cosine", "mahalanobis", "centroid_relationship",
         "predicted_exact", "predicted_cg", "predicted_lissa",
     }  # fmt: skip
+    chosen = logits[logits["selected"]]
+    row = correlations.query("test == 'first' and layer == 'logits' and quantity == 'mahalanobis'").iloc[0]
+    assert row["pearson"] == pytest.approx(stats.pearsonr(chosen["mahalanobis"], chosen[names.ACTUAL])[0])
     compact = pd.read_csv(exp / "tables" / "table_5_1.csv")
     assert compact.columns.tolist()[1:] == ["first", "second"] and len(compact) == 5
+    assert compact.set_index(compact.columns[0]).loc["Mahalanobis distance to class centroid", "first"] == (
+        pytest.approx(row["pearson"])
+    )
     assert "| predicted influence" in (exp / "tables" / "table_5_1.md").read_text()
-    overlap = pd.read_csv(exp / "tables" / "mahalanobis_overlap.csv")
-    assert overlap["k"].tolist() == [4, 4] and (overlap["overlap"] <= 4).all()
+    overlap = pd.read_csv(exp / "tables" / "mahalanobis_overlap.csv").set_index("test")
+    furthest = set(logits.nlargest(4, "mahalanobis")["train_position"])
+    assert overlap.loc["first", "overlap"] == len(furthest & set(chosen["train_position"]))
+    assert overlap.loc["first", "k"] == 4
 
     summary = json.loads((exp / "learned_metric" / "first.json").read_text())
-    assert summary["n_train"] + summary["n_heldout"] == logits["actual_loss_change_if_removed"].notna().sum()
+    assert summary["n_train"] + summary["n_heldout"] == logits[names.ACTUAL].notna().sum()
     assert (exp / "embeddings" / "projector" / "projector_config.pbtxt").exists()
     assert len((exp / "embeddings" / "projector" / "metadata.tsv").read_text().splitlines()) == 1 + 40 + 15
     for test in ("first", "second"):
-        for figure in EMBEDDING_FIGURES:
+        for figure in names.EMBEDDING_FIGURES:
             assert matplotlib.image.imread(exp / "figures" / "embedding" / test / f"{figure}.png").std() > 0.02
     assert matplotlib.image.imread(exp / "figures" / "embedding" / "tsne.png").std() > 0.02
-
-
-@pytest.mark.workflow
-def test_report_carries_every_figure_and_table(tiny_run):
-    result = snakemake(tiny_run.parent, "--report", "report.html")
-    assert result.returncode == 0, result.stderr[-2000:]
-    html = (tiny_run.parent / "report.html").read_text()
-    figures = sorted(tiny_run.glob("*/figures/**/*.png"))
-    assert len(figures) > 2 * len(EMBEDDING_FIGURES)
-    for path in figures:
-        assert str(path.relative_to(tiny_run.parent)) in html, path
-    for table in ("table_5_1.csv", "embedding_correlations.csv", "mahalanobis_overlap.csv", "agreement.csv"):
-        assert f"results/tiny_cnn/tables/{table}" in html

@@ -1,13 +1,17 @@
 """Validation of the workflow configuration against its JSON schema, with defaults and one-line errors."""
 
+import difflib
 from collections.abc import Mapping
 from pathlib import Path
 
 import jsonschema
 import yaml
 
+from influential import names
+from influential.errors import InputError
 
-class ConfigError(ValueError):
+
+class ConfigError(InputError):
     """A configuration problem, described in one line that names the offending key."""
 
 
@@ -34,8 +38,10 @@ def _describe(error: jsonschema.ValidationError) -> str:
     if error.validator == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
         unexpected = sorted(set(error.instance) - set(allowed))
-        hint = f" (allowed: {', '.join(allowed)})" if allowed else ""
-        return f"{key}: unknown key {', '.join(repr(u) for u in unexpected)}{hint}"
+        guesses = [difflib.get_close_matches(u, allowed, n=1) for u in unexpected]
+        hint = "; did you mean " + " or ".join(repr(g[0]) for g in guesses if g) + "?" if any(guesses) else ""
+        listed = f" (allowed: {', '.join(allowed)})" if allowed else ""
+        return f"{key}: unknown key {', '.join(repr(u) for u in unexpected)}{listed}{hint}"
     if error.validator == "enum":
         return f"{key}: {error.instance!r} is not one of {', '.join(map(repr, error.validator_value))}"
     if error.validator == "pattern" and error.path and error.path[-1] == "name":
@@ -43,8 +49,40 @@ def _describe(error: jsonschema.ValidationError) -> str:
     return f"{key}: {error.message}"
 
 
+def _most_relevant(errors: list[jsonschema.ValidationError]) -> jsonschema.ValidationError | None:
+    """An unknown key first (a misspelt key also makes the intended one "missing"), else jsonschema's best match."""
+    unknown = [e for e in errors if e.validator == "additionalProperties"]
+    return unknown[0] if unknown else jsonschema.exceptions.best_match(errors)
+
+
+def _fill_names(node):
+    """The schema's `enum: names.X` entries, filled in from influential.names (where each is spelled once)."""
+    if isinstance(node, dict):
+        return {
+            key: list(getattr(names, value[len("names.") :]))
+            if key == "enum" and isinstance(value, str) and value.startswith("names.")
+            else _fill_names(value)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_fill_names(item) for item in node]
+    return node
+
+
 def load_schema(path: str | Path) -> dict:
-    return yaml.safe_load(Path(path).read_text())
+    return _fill_names(yaml.safe_load(Path(path).read_text()))
+
+
+def load_yaml(path: str | Path) -> dict:
+    """A YAML config file; a syntax error names the file, line and column in one line."""
+    try:
+        return yaml.safe_load(Path(path).read_text())
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = " ".join(str(getattr(err, "problem", None) or err).split())
+        context = getattr(err, "context", None)
+        raise ConfigError(f"{where}: YAML syntax error: {problem}" + (f" ({context})" if context else "")) from err
 
 
 def validate(config: Mapping, schema: Mapping) -> dict:
@@ -54,7 +92,7 @@ def validate(config: Mapping, schema: Mapping) -> dict:
     """
     instance = _copy(dict(config))
     validator_class = _with_defaults(jsonschema.validators.validator_for(schema))
-    error = jsonschema.exceptions.best_match(validator_class(schema).iter_errors(instance))
+    error = _most_relevant(list(validator_class(schema).iter_errors(instance)))
     if error is not None:
         raise ConfigError(f"config: {_describe(error)}")
     _check_semantics(instance)
@@ -89,17 +127,58 @@ def _check_semantics(config: dict) -> None:
         loo, kind = exp["loo"], exp["model"]["kind"]
         if loo["method"] == "refit" and kind != "logistic_regression":
             raise ConfigError(f"{where}.loo.method: 'refit' is for logistic_regression; use warm_start for all_cnn")
-        if loo["method"] in ("warm_start", "reset"):
+        if loo["method"] in names.RETRAINING:
             if kind != "all_cnn":
                 raise ConfigError(f"{where}.loo.method: {loo['method']!r} is for all_cnn; use refit")
             if loo["estimator"] not in exp["influence"]["estimators"]:
                 raise ConfigError(f"{where}.loo.estimator: {loo['estimator']!r} is not in influence.estimators")
+            n_train = _sizes(dataset)[0]
+            if loo["k"] > n_train:
+                raise ConfigError(f"{where}.loo.k: {loo['k']} points to retrain, but the training split has {n_train}")
         embedding = exp["embeddings"]
         if embedding["table_layer"] not in embedding["layers"]:
             raise ConfigError(
                 f"{where}.embeddings.table_layer: {embedding['table_layer']!r} is not in embeddings.layers"
             )
-        names = [tp["name"] for tp in exp["test_points"]]
-        duplicated = sorted({n for n in names if names.count(n) > 1})
-        if duplicated:
-            raise ConfigError(f"{where}.test_points: duplicated name {', '.join(map(repr, duplicated))}")
+        _check_test_points(exp["test_points"], dataset, where)
+
+
+KOH_SIZES = (5500, 10000)  # training and test examples of Koh & Liang's split
+SOURCE_CLASSES = {"synthetic": 2, "mnist": 10, "mnist_bundled": 10}
+SOURCE_TEST_INDICES = {"mnist": 10000, "mnist_bundled": 10000}  # source indices the test split draws from
+
+
+def _sizes(dataset: dict) -> tuple[int, int]:
+    """Training and test examples the split will have (the synthetic source adds its outlier to training)."""
+    split = dataset["split"]
+    if split["method"] == "koh":
+        return KOH_SIZES
+    return split["n_train"] + (dataset["source"] == "synthetic"), split["n_test"]
+
+
+def _check_test_points(points: list[dict], dataset: dict, where: str) -> None:
+    """What the config alone shows about the test points: unique names, classes and positions in range."""
+    chosen = [point["name"] for point in points]
+    duplicated = sorted({n for n in chosen if chosen.count(n) > 1})
+    if duplicated:
+        raise ConfigError(f"{where}.test_points: duplicated name {', '.join(map(repr, duplicated))}")
+    classes = dataset.get("classes")
+    n_classes = len(classes) if classes else SOURCE_CLASSES.get(dataset["source"])
+    n_test = _sizes(dataset)[1]
+    source = (
+        dataset["split"]["n_train"] + dataset["split"]["n_validation"] + n_test
+        if dataset["source"] == "synthetic"
+        else None
+    )
+    n_indices = SOURCE_TEST_INDICES.get(dataset["source"], source)
+    for i, point in enumerate(points):
+        key = f"{where}.test_points.{i}"
+        if "label" in point and n_classes is not None and point["label"] >= n_classes:
+            known = f"classes {classes} renumbered 0..{n_classes - 1}" if classes else f"labels 0..{n_classes - 1}"
+            raise ConfigError(f"{key}.label: {point['label']} is not a class of this dataset ({known})")
+        if point["select"] == "index" and point["index"] >= n_test:
+            raise ConfigError(f"{key}.index: {point['index']} is outside the test split (0..{n_test - 1})")
+        if point["select"] == "original_index" and n_indices is not None and point["index"] >= n_indices:
+            raise ConfigError(
+                f"{key}.index: source index {point['index']} is beyond the source's test examples (0..{n_indices - 1})"
+            )

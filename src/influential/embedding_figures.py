@@ -1,5 +1,5 @@
 """Embedding-space figures (thesis figures 5.4-5.18). Each takes one test point's metrics table for one layer
-(embeddings.metrics_table joined with influence) and returns a Figure; io.save_figure writes it."""
+(embeddings.metrics_table joined with influence) and returns a Figure; plots.save writes it."""
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -7,7 +7,7 @@ import pandas as pd
 import seaborn as sns
 from scipy import stats
 
-from influential.evaluation import ACTUAL
+from influential.names import ACTUAL
 from influential.plots import _palette  # importing plots also sets the Agg backend and the theme
 
 HELPS = "positive: leaving the point out raises the test loss (it helps); negative: it hurts"

@@ -1,5 +1,5 @@
-"""The embedding space (thesis 4.2.5, 5.2-5.4): layer outputs, similarity and distance metrics per training point,
-and how they correlate with actual influence.
+"""The embedding space (thesis 4.2.5, 5.2-5.4): similarity and distance metrics per training point in each layer's
+outputs (models.AllCNN.representations), and how they correlate with actual influence.
 
 All cosine quantities compare flattened vectors. Distances to a class centroid use that class's covariance; a
 class has fewer examples than most layers have dimensions, so its sample covariance is singular and is either
@@ -9,28 +9,12 @@ shrunk towards a multiple of the identity (Ledoit-Wolf, the default: always inve
 
 import numpy as np
 import pandas as pd
-import tensorflow as tf
 from scipy import stats
 from sklearn.covariance import ledoit_wolf_shrinkage
 
-from influential.evaluation import ACTUAL, PREDICTED
+from influential.names import ACTUAL, COVARIANCES, PREDICTED
 
 METRICS = ("pixel_cosine", "embedding_cosine", "mahalanobis", "centroid_relationship")
-
-
-def layer_names(model) -> list[str]:
-    """The eight representations of thesis Table 4.1, input side first."""
-    return [layer.name for layer in model.conv_layers] + ["h3_d", "logits"]
-
-
-def extract(model, theta: np.ndarray, x: np.ndarray, batch_size: int = 500) -> dict[str, np.ndarray]:
-    """Every layer's output for every example, flattened to (n, dim) float32, in batches of one forward pass."""
-    t = tf.constant(theta)
-    parts = [
-        [out.numpy().reshape(len(out), -1) for out in model.layer_outputs(t, x[i : i + batch_size])]
-        for i in range(0, len(x), batch_size)
-    ]
-    return {name: np.concatenate([p[j] for p in parts]).astype(np.float32) for j, name in enumerate(layer_names(model))}
 
 
 def cosine(rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
@@ -52,8 +36,8 @@ def mahalanobis_to_centroid(z: np.ndarray, y: np.ndarray, covariance: str = "led
     scikit-learn's shrinkage a, always invertible; `pinv` uses the pseudo-inverse of S, ignoring the directions in
     which no member varies.
     """
-    if covariance not in ("ledoit_wolf", "pinv"):
-        raise ValueError(f"embeddings.covariance: unknown treatment {covariance!r} (ledoit_wolf or pinv)")
+    if covariance not in COVARIANCES:
+        raise ValueError(f"embeddings.covariance: unknown treatment {covariance!r} ({' or '.join(COVARIANCES)})")
     distances = np.zeros(len(z))
     for c in np.unique(y):
         members = np.flatnonzero(y == c)

@@ -18,7 +18,9 @@ import numpy as np
 import scipy.sparse.linalg
 import tensorflow as tf
 
+from influential import gradients, names
 from influential import hessian as hs
+from influential.errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +49,8 @@ class InverseHvpInfluence:
     ):
         self.model, self.theta, self.damping, self.batch_size = model, theta, float(damping), batch_size
         if train_gradients is None:
-            train_gradients = hs.per_example_gradients(model, theta, x_train, y_train, batch_size)
-        self.removal = hs.removal_gradients(model, theta, train_gradients)
+            train_gradients = gradients.per_example_gradients(model, theta, x_train, y_train, batch_size)
+        self.removal = gradients.removal_gradients(model, theta, train_gradients)
         self.operator = hs.HessianOperator(model, theta, x_train, y_train, damping, batch_size)
         self.diagnostics: list[dict] = []
 
@@ -72,7 +74,7 @@ class InverseHvpInfluence:
 
     def loss_change_if_removed(self, x_test: np.ndarray, y_test: np.ndarray) -> np.ndarray:
         """Predicted change of each test loss when each training point is left out, shape (n_test, n_train)."""
-        test_gradients = hs.per_example_gradients(self.model, self.theta, x_test, y_test, self.batch_size)
+        test_gradients = gradients.per_example_gradients(self.model, self.theta, x_test, y_test, self.batch_size)
         s_test = self.inverse_hvps(test_gradients)
         return (s_test.T @ self.removal.T) / len(self.removal)
 
@@ -83,7 +85,7 @@ class ExactInfluence(InverseHvpInfluence):
     `factorised` can be given ready-made (a cached Hessian); it carries the damping.
     """
 
-    name = "exact"
+    name = names.EXACT
 
     def __init__(self, model, theta, x_train, y_train, damping: float = 0.0, *, factorised=None, **kwargs):
         if factorised is None:
@@ -99,7 +101,7 @@ class ExactInfluence(InverseHvpInfluence):
 
     def all_pairs(self, x_test: np.ndarray, y_test: np.ndarray) -> np.ndarray:
         """Every (test, training) pair at once, float32, without per-point diagnostics."""
-        test_gradients = hs.per_example_gradients(self.model, self.theta, x_test, y_test, self.batch_size)
+        test_gradients = gradients.per_example_gradients(self.model, self.theta, x_test, y_test, self.batch_size)
         s_test = self.factorised.solve(test_gradients.T)
         return ((s_test.T @ self.removal.T) / len(self.removal)).astype(np.float32)
 
@@ -107,7 +109,7 @@ class ExactInfluence(InverseHvpInfluence):
 class ConjugateGradientInfluence(InverseHvpInfluence):
     """Conjugate gradients (scipy) on Hessian-vector products over the whole training set, per test point."""
 
-    name = "cg"
+    name = names.CG
 
     def __init__(self, *args, tol: float = 1e-6, max_iter: int = 100, **kwargs):
         super().__init__(*args, **kwargs)
@@ -134,7 +136,7 @@ class LissaInfluence(InverseHvpInfluence):
     averaged over `repeats`. Its fixed point is exactly
     (H + damping I)^-1 g; it converges only if scale exceeds the largest eigenvalue of H + damping I."""
 
-    name = "lissa"
+    name = names.LISSA
 
     def __init__(
         self,
@@ -166,7 +168,7 @@ class LissaInfluence(InverseHvpInfluence):
             estimates.append(self._recursion(g, tf.constant(batches)).numpy())
         s = np.mean(estimates, axis=0).astype(np.float64)
         if not np.all(np.isfinite(s)):
-            raise FloatingPointError(
+            raise InputError(
                 f"lissa diverged: influence.lissa.scale {self.scale} must exceed the largest eigenvalue of the "
                 "damped Hessian (see hessian/spectrum.json)"
             )
@@ -178,7 +180,7 @@ ESTIMATORS = {cls.name: cls for cls in (ExactInfluence, ConjugateGradientInfluen
 
 def build(
     name: str,
-    influence: dict,
+    settings: dict,
     model,
     theta: np.ndarray,
     x_train: np.ndarray,
@@ -187,16 +189,18 @@ def build(
     train_gradients: np.ndarray | None = None,
     factorised=None,
 ) -> InverseHvpInfluence:
-    """The estimator `name` with the settings of an experiment's validated `influence` config."""
-    common = {"train_gradients": train_gradients, "batch_size": influence["batch_size"]}
-    args = (model, theta, x_train, y_train, influence["damping"])
-    if name == "exact":
+    """The estimator `name` from the settings it uses: the experiment's `influence.damping` and
+    `influence.batch_size`, and for cg and lissa their own section (`cg`, `lissa`) of the validated config."""
+    if name not in ESTIMATORS:
+        raise InputError(f"influence.estimators: unknown estimator {name!r} (known: {', '.join(ESTIMATORS)})")
+    common = {"train_gradients": train_gradients, "batch_size": settings["batch_size"]}
+    args = (model, theta, x_train, y_train, settings["damping"])
+    if name == names.EXACT:
         return ExactInfluence(*args, factorised=factorised, **common)
-    if name == "cg":
-        return ConjugateGradientInfluence(
-            *args, tol=influence["cg"]["tol"], max_iter=influence["cg"]["max_iter"], **common
-        )
-    lissa = influence["lissa"]
+    if name == names.CG:
+        cg = settings[names.CG]
+        return ConjugateGradientInfluence(*args, tol=cg["tol"], max_iter=cg["max_iter"], **common)
+    lissa = settings[names.LISSA]
     return LissaInfluence(
         *args,
         scale=lissa["scale"],

@@ -5,12 +5,7 @@ import pandas as pd
 from scipy import stats
 
 from influential.data import Dataset, Split
-
-# Column names carry the sign convention: L(test; theta without z) - L(test; theta). For retrained networks the
-# actual change is paired (minus the control run's change); RAW is against the checkpoint itself.
-PREDICTED = "pred_loss_change_if_removed"
-ACTUAL = "actual_loss_change_if_removed"
-RAW = "raw_loss_change_if_removed"
+from influential.names import ACTUAL, EXACT, PREDICTED, RAW
 
 
 def influence_table(train: Split, estimator: str, test: str, change: np.ndarray) -> pd.DataFrame:
@@ -74,8 +69,8 @@ def estimator_comparison(predicted: pd.DataFrame, diagnostics: list[dict]) -> pd
     """Per test point and estimator: cost and accuracy of the solve, and agreement with the reference estimator
     (exact when it ran, else the first) over all training points."""
     table = pd.DataFrame(diagnostics)
-    names = list(dict.fromkeys(predicted["estimator"]))
-    reference = "exact" if "exact" in names else names[0]
+    present = list(dict.fromkeys(predicted["estimator"]))
+    reference = EXACT if EXACT in present else present[0]
     wide = predicted.pivot_table(index=["test", "train_position"], columns="estimator", values=PREDICTED)
     rows = []
     for (test, name), _ in table.groupby(["test", "estimator"], sort=False):

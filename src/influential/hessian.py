@@ -1,6 +1,5 @@
-"""Second-order machinery on a model's training objective, with TensorFlow gradients: per-example gradients, the
-full Hessian, Hessian-vector products, and a factorisation that turns every later solve into two matrix products.
-"""
+"""Second derivatives of a model's training objective: the full Hessian (a layer-block scheme for the all-CNN),
+Hessian-vector products, and a factorisation that turns every later solve into two matrix products."""
 
 import logging
 from dataclasses import dataclass
@@ -9,58 +8,12 @@ import numpy as np
 import scipy.linalg
 import tensorflow as tf
 
+from influential import io
+from influential.errors import InputError
+from influential.gradients import batches
+from influential.models import AllCNN
+
 log = logging.getLogger(__name__)
-
-
-def _batches(n: int, batch_size: int):
-    for start in range(0, n, batch_size):
-        yield slice(start, min(start + batch_size, n))
-
-
-def per_example_gradients(model, theta: np.ndarray, x: np.ndarray, y: np.ndarray, batch_size: int = 512) -> np.ndarray:
-    """Gradients of loss(theta, z_i) for every example, shape (n, n_params); no regulariser.
-
-    Models with a closed-form batched formula (the all-CNN) provide `per_example_gradients`; otherwise each
-    batch's Jacobian comes from TensorFlow's vectorised `tape.jacobian`.
-    """
-    rows = []
-    for b in _batches(len(y), batch_size):
-        if hasattr(model, "per_example_gradients"):
-            rows.append(model.per_example_gradients(theta, x[b], y[b]))
-            continue
-        t = tf.constant(theta)
-        with tf.GradientTape() as tape:
-            tape.watch(t)
-            losses = model.loss(t, x[b], y[b])
-        rows.append(tape.jacobian(losses, t).numpy())
-    return np.concatenate(rows) if rows else np.zeros((0, len(theta)), dtype=theta.dtype)
-
-
-def regularizer_gradient(model, theta: np.ndarray) -> np.ndarray:
-    t = tf.constant(theta)
-    with tf.GradientTape() as tape:
-        tape.watch(t)
-        r = model.regularizer(t)
-    return tape.gradient(r, t).numpy()
-
-
-def removal_gradients(model, theta: np.ndarray, train_gradients: np.ndarray) -> np.ndarray:
-    """Gradient of the term that leaving each training point out removes from the objective, times n."""
-    if model.removal_includes_regularizer:
-        return train_gradients + regularizer_gradient(model, theta)
-    return train_gradients
-
-
-def objective_gradient(model, theta: np.ndarray, x: np.ndarray, y: np.ndarray, batch_size: int = 512) -> np.ndarray:
-    """Gradient of mean loss + regulariser over (x, y)."""
-    t = tf.constant(theta)
-    total = regularizer_gradient(model, theta)
-    for b in _batches(len(y), batch_size):
-        with tf.GradientTape() as tape:
-            tape.watch(t)
-            part = tf.reduce_sum(model.loss(t, x[b], y[b])) / len(y)
-        total = total + tape.gradient(part, t).numpy()
-    return total
 
 
 def regularizer_hessian(model, theta: np.ndarray) -> np.ndarray:
@@ -77,16 +30,16 @@ def regularizer_hessian(model, theta: np.ndarray) -> np.ndarray:
 def hessian(model, theta: np.ndarray, x: np.ndarray, y: np.ndarray, batch_size: int = 512) -> np.ndarray:
     """Full Hessian of mean loss + regulariser over (x, y), in float64, symmetric.
 
-    Models with a structured formula (the all-CNN's layer-block scheme) provide `loss_hessian`; otherwise each
-    batch's Hessian is the Jacobian of its gradient.
+    The all-CNN uses the layer-block scheme (all_cnn_loss_hessian); other models the Jacobian of each batch's
+    gradient.
     """
     n = len(y)
-    if hasattr(model, "loss_hessian"):
-        h = model.loss_hessian(theta, x, y, batch_size=batch_size) / n
+    if isinstance(model, AllCNN):
+        h = all_cnn_loss_hessian(model, theta, x, y, batch_size) / n
     else:
         t = tf.constant(theta)
         h = np.zeros((len(theta), len(theta)))
-        for b in _batches(n, batch_size):
+        for b in batches(n, batch_size):
             with tf.GradientTape() as outer:
                 outer.watch(t)
                 with tf.GradientTape() as inner:
@@ -97,6 +50,67 @@ def hessian(model, theta: np.ndarray, x: np.ndarray, y: np.ndarray, batch_size: 
             log.info("Hessian: %d of %d training examples", b.stop, n)
     h = h + regularizer_hessian(model, theta)
     return (h + h.T) / 2
+
+
+def all_cnn_loss_hessian(
+    model: AllCNN, theta: np.ndarray, x: np.ndarray, y: np.ndarray, batch_size: int = 500, chunk: int = 8
+) -> np.ndarray:
+    """Exact Hessian of the all-CNN's summed loss over (x, y) (no regulariser), block column by block column.
+
+    For directions in layer b only the rows of layers b.. are computed, as Hessian-vector products of the
+    sub-network that starts at layer b with its input held fixed; the rows of earlier layers follow by symmetry. On
+    MNIST this needs about a third of the work of 2,616 full Hessian-vector products.
+    """
+    params = model.unflatten(tf.constant(theta))
+    starts = np.concatenate([[0], np.cumsum(model.sizes)])
+    n_conv = len(model.conv_layers)
+    h_full = np.zeros((len(theta), len(theta)), dtype=np.float64)
+    for block in range(n_conv + 1):  # six convolutions, then the dense layer
+        first = 2 * block
+        lo, hi = starts[first], starts[first + 2]
+        columns = _BlockColumns(model, block, params[first:])
+        for b in batches(len(y), batch_size):
+            h = model.images(x[b], params[0].dtype)
+            if block > 0:  # the block's input: the previous convolution's output, or the pooled h3_d (dense)
+                h = model.forward(params, h).outputs[block - 1 if block < n_conv else n_conv]
+            h_full[lo:, lo:hi] += columns(h, tf.constant(y[b]), chunk)
+        h_full[lo:hi, hi:] = h_full[hi:, lo:hi].T
+        log.info("Hessian: layer block %d of %d done", block + 1, n_conv + 1)
+    return h_full
+
+
+class _BlockColumns:
+    """Columns of the summed-loss Hessian for the parameters of one layer block (rows: that layer and later),
+    by forward-over-reverse Hessian-vector products along unit directions, `chunk` at a time."""
+
+    def __init__(self, model: AllCNN, block: int, tail: list[tf.Tensor]):
+        self.model, self.block, self.tail = model, block, tail
+        self.shapes = [p.shape for p in tail]
+        self.sizes = [int(np.prod(s)) for s in self.shapes]
+        self.hvps = tf.function(self._hvps, reduce_retracing=True)  # one trace serves every batch size
+
+    def _hvps(self, h, labels, directions):
+        def one(direction):
+            split = tf.split(direction, self.sizes[:2])
+            tangents = [tf.reshape(t, s) for t, s in zip(split, self.shapes[:2], strict=True)]
+            tangents += [tf.zeros(s, direction.dtype) for s in self.shapes[2:]]
+            with tf.autodiff.ForwardAccumulator(self.tail, tangents) as acc:
+                with tf.GradientTape() as tape:
+                    tape.watch(self.tail)
+                    logits = self.model.forward(self.tail, h, first=self.block).logits
+                    value = tf.reduce_sum(
+                        tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.cast(labels, tf.int32), logits=logits)
+                    )
+                gradient = tape.gradient(value, self.tail)
+            return tf.concat([tf.reshape(t, [-1]) for t in acc.jvp(gradient)], axis=0)
+
+        return tf.vectorized_map(one, directions)
+
+    def __call__(self, h: tf.Tensor, labels: tf.Tensor, chunk: int) -> np.ndarray:
+        n_block = self.sizes[0] + self.sizes[1]
+        eye = np.eye(n_block, dtype=self.tail[0].dtype.as_numpy_dtype)
+        rows = [self.hvps(h, labels, tf.constant(eye[i : i + chunk])).numpy() for i in range(0, n_block, chunk)]
+        return np.concatenate(rows).T.astype(np.float64)
 
 
 class HessianOperator:
@@ -180,11 +194,27 @@ class FactorisedHessian:
             "damped_condition_number": float(np.abs(damped).max() / np.abs(damped).min()),
         }
 
+    def save(self, path, hessian: np.ndarray) -> None:
+        """The Hessian itself beside its factorisation."""
+        io.save_arrays(
+            path,
+            hessian=hessian,
+            eigenvalues=self.eigenvalues,
+            eigenvectors=self.eigenvectors,
+            damping=np.array(self.damping),
+        )
+
+    @classmethod
+    def load(cls, path) -> "FactorisedHessian":
+        a = io.load_arrays(path)
+        with io.reading(path):
+            return cls(a["eigenvalues"], a["eigenvectors"], float(a["damping"]))
+
     def solve(self, v: np.ndarray) -> np.ndarray:
         """(H + damping I)^-1 v for v of shape (n_params,) or (n_params, k)."""
         damped = self.damped_eigenvalues
         if np.any(damped == 0):
-            raise np.linalg.LinAlgError("the damped Hessian is singular; raise influence.damping")
+            raise InputError("the damped Hessian is singular; raise influence.damping")
         coordinates = self.eigenvectors.T @ v
         scale = 1.0 / damped if coordinates.ndim == 1 else (1.0 / damped)[:, None]
         return self.eigenvectors @ (coordinates * scale)

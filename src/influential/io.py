@@ -1,12 +1,15 @@
-"""Reading and writing the workflow's artifacts. Every write is atomic: a temporary file in the target's folder,
-renamed into place when complete, so a killed job never leaves a file that looks finished."""
+"""Reading and writing the workflow's files.
+
+Every write is atomic: a temporary file in the target's folder, renamed into place when complete, so a killed job
+never leaves a file that looks finished. Every read of a file that exists but cannot be understood (damaged,
+truncated, overwritten by hand) stops with a CorruptFileError that names the file and says to delete it.
+"""
 
 import contextlib
 import json
-import logging
 import os
-import sys
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +17,11 @@ import numpy as np
 import pandas as pd
 
 from influential.data import Dataset, Split
+from influential.errors import InputError
+
+
+class CorruptFileError(InputError):
+    """A file of the workflow that exists but cannot be read as what it should be."""
 
 
 @contextlib.contextmanager
@@ -31,6 +39,22 @@ def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
             os.unlink(tmp)
 
 
+@contextlib.contextmanager
+def reading(path: str | Path) -> Iterator[None]:
+    """Turn a failure to parse `path` into one line that names it and what to do. A missing file is left to the
+    caller (Snakemake reports missing inputs itself)."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
+        reason = " ".join(f"{type(err).__name__}: {err}".split())
+        raise CorruptFileError(
+            f"{path}: cannot be read ({reason}); it is damaged or incomplete: delete it and rerun snakemake to make "
+            "it again"
+        ) from err
+
+
 def write_table(df: pd.DataFrame, path: str | Path) -> None:
     """Parquet or CSV, chosen by the file's suffix."""
     with atomic_path(path) as tmp:
@@ -40,8 +64,17 @@ def write_table(df: pd.DataFrame, path: str | Path) -> None:
             df.to_csv(tmp, index=False, float_format="%.10g")
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    return pd.read_parquet(path) if Path(path).suffix == ".parquet" else pd.read_csv(path)
+def read_table(path: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """A table written by write_table; `columns` that it must hold."""
+    with reading(path):
+        table = pd.read_parquet(path) if Path(path).suffix == ".parquet" else pd.read_csv(path)
+    missing = [c for c in columns or [] if c not in table]
+    if missing:
+        raise CorruptFileError(
+            f"{path}: has no column {', '.join(missing)}; it was not written by this workflow or is damaged: delete "
+            "it and rerun snakemake to make it again"
+        )
+    return table
 
 
 def write_text(text: str, path: str | Path) -> None:
@@ -50,7 +83,7 @@ def write_text(text: str, path: str | Path) -> None:
 
 
 def write_json(obj, path: str | Path) -> None:
-    write_text(json.dumps(obj, indent=2, sort_keys=True, default=_plain) + "\n", path)
+    write_text(json.dumps(obj, indent=2, default=_plain) + "\n", path)
 
 
 def _plain(value):
@@ -61,7 +94,8 @@ def _plain(value):
 
 
 def read_json(path: str | Path):
-    return json.loads(Path(path).read_text())
+    with reading(path):
+        return json.loads(Path(path).read_text())
 
 
 def save_arrays(path: str | Path, **arrays) -> None:
@@ -70,16 +104,8 @@ def save_arrays(path: str | Path, **arrays) -> None:
 
 
 def load_arrays(path: str | Path) -> dict[str, np.ndarray]:
-    with np.load(path, allow_pickle=False) as f:
+    with reading(path), np.load(path, allow_pickle=False) as f:
         return {k: f[k] for k in f.files}
-
-
-def save_figure(fig, path: str | Path, dpi: int = 150) -> None:
-    import matplotlib.pyplot as plt
-
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
-    plt.close(fig)
 
 
 def save_dataset(dataset: Dataset, path: str | Path) -> None:
@@ -92,61 +118,17 @@ def save_dataset(dataset: Dataset, path: str | Path) -> None:
 
 def load_dataset(path: str | Path) -> Dataset:
     a = load_arrays(path)
-    splits = {name: Split(a[f"x_{name}"], a[f"y_{name}"], a[f"index_{name}"]) for name in Dataset.SPLITS}
-    return Dataset(**splits, meta=json.loads(str(a["meta"])))
+    with reading(path):
+        splits = {name: Split(a[f"x_{name}"], a[f"y_{name}"], a[f"index_{name}"]) for name in Dataset.SPLITS}
+        return Dataset(**splits, meta=json.loads(str(a["meta"])))
 
 
-@contextlib.contextmanager
-def log_to(path: str | Path) -> Iterator[logging.Logger]:
-    """Send the library's progress messages (and any uncaught error) to a job's log file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(path, mode="w")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    try:
-        yield logging.getLogger("influential")
-    except Exception as err:
-        logging.getLogger("influential").error("%s: %s", type(err).__name__, err)
-        print(f"{type(err).__name__}: {err}", file=sys.stderr)
-        raise
-    finally:
-        root.removeHandler(handler)
-        handler.close()
-
-
-def save_model(path: str | Path, theta: np.ndarray, meta: dict, optimizer=None) -> None:
-    """Parameters, what rebuilds the model, and (for Adam) the optimizer state that warm starts continue from."""
-    state = {} if optimizer is None else {"adam_m": optimizer.m, "adam_v": optimizer.v, "adam_step": optimizer.step}
-    save_arrays(path, theta=theta, meta=np.array(json.dumps(meta)), **state)
+def save_model(path: str | Path, theta: np.ndarray, meta: dict, **arrays) -> None:
+    """Parameters, what rebuilds the model, and any further arrays (Adam's state, for warm starts)."""
+    save_arrays(path, theta=theta, meta=np.array(json.dumps(meta)), **arrays)
 
 
 def load_model(path: str | Path) -> tuple[np.ndarray, dict]:
     a = load_arrays(path)
-    return a["theta"], json.loads(str(a["meta"]))
-
-
-def load_optimizer(path: str | Path):
-    from influential.training import AdamState
-
-    a = load_arrays(path)
-    return AdamState(a["adam_m"], a["adam_v"], int(a["adam_step"]))
-
-
-def save_factorised(path: str | Path, hessian: np.ndarray, factorised) -> None:
-    save_arrays(
-        path,
-        hessian=hessian,
-        eigenvalues=factorised.eigenvalues,
-        eigenvectors=factorised.eigenvectors,
-        damping=np.array(factorised.damping),
-    )
-
-
-def load_factorised(path: str | Path):
-    from influential.hessian import FactorisedHessian
-
-    a = load_arrays(path)
-    return FactorisedHessian(a["eigenvalues"], a["eigenvectors"], float(a["damping"]))
+    with reading(path):
+        return a["theta"], json.loads(str(a["meta"]))

@@ -7,13 +7,12 @@ where removal_term is loss(z) alone when the regulariser's weight does not depen
 C * sum(loss) + ||w||^2 / 2) and loss(z) + regularizer when it does (mean loss + weight decay, as Koh & Liang).
 """
 
-import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import tensorflow as tf
 
-log = logging.getLogger(__name__)
+from influential import names
 
 
 @dataclass(frozen=True)
@@ -65,6 +64,28 @@ class ConvLayer:
     stride: int
 
 
+@dataclass
+class Trace:
+    """One forward pass of the all-CNN: each convolution's input and pre-activation (what the batched per-example
+    gradients need) and the representations of thesis Table 4.1, from the first layer run on to the logits."""
+
+    inputs: list[tf.Tensor] = field(default_factory=list)
+    pre_activations: list[tf.Tensor] = field(default_factory=list)
+    outputs: list[tf.Tensor] = field(default_factory=list)
+
+    @property
+    def logits(self) -> tf.Tensor:
+        return self.outputs[-1]
+
+
+def _convolve(h: tf.Tensor, kernel: tf.Tensor, layer: ConvLayer) -> tf.Tensor:
+    return tf.nn.conv2d(h, kernel, layer.stride, "VALID")
+
+
+def _dense(h: tf.Tensor, weights: tf.Tensor, biases: tf.Tensor) -> tf.Tensor:
+    return tf.matmul(h, weights) + biases
+
+
 @dataclass(frozen=True)
 class AllCNN:
     """Koh & Liang's all-convolutional network (thesis Table 4.1; 2,616 parameters on MNIST).
@@ -83,19 +104,13 @@ class AllCNN:
 
     kind = "all_cnn"
     removal_includes_regularizer = True
-    layer_names = ("h1_a", "h1_c", "h2_a", "h2_c", "h3_a", "h3_c", "h3_d", "logits")
+    layer_names = names.LAYERS
 
     @property
     def conv_layers(self) -> tuple[ConvLayer, ...]:
-        h = self.hidden
-        return (
-            ConvLayer("h1_a", 3, self.channels, h, 1),
-            ConvLayer("h1_c", 3, h, h, 2),
-            ConvLayer("h2_a", 3, h, h, 1),
-            ConvLayer("h2_c", 3, h, h, 2),
-            ConvLayer("h3_a", 3, h, h, 1),
-            ConvLayer("h3_c", 1, h, self.n_classes, 1),
-        )
+        h, c = self.hidden, self.channels
+        sizes = ((3, c, h, 1), (3, h, h, 2), (3, h, h, 1), (3, h, h, 2), (3, h, h, 1), (1, h, self.n_classes, 1))
+        return tuple(ConvLayer(name, *size) for name, size in zip(names.CONV_LAYERS, sizes, strict=True))
 
     @property
     def shapes(self) -> list[tuple[str, tuple[int, ...]]]:
@@ -111,8 +126,13 @@ class AllCNN:
         return shapes
 
     @property
+    def sizes(self) -> list[int]:
+        """Length of every parameter tensor in the flat vector."""
+        return [int(np.prod(shape)) for _, shape in self.shapes]
+
+    @property
     def n_params(self) -> int:
-        return sum(int(np.prod(shape)) for _, shape in self.shapes)
+        return sum(self.sizes)
 
     def is_weight(self) -> np.ndarray:
         """Mask of the flat vector's entries that weight decay applies to."""
@@ -135,26 +155,33 @@ class AllCNN:
         return np.concatenate([p.ravel() for p in parts]).astype(np.float32)
 
     def unflatten(self, theta: tf.Tensor) -> list[tf.Tensor]:
-        sizes = [int(np.prod(shape)) for _, shape in self.shapes]
-        return [tf.reshape(part, shape) for part, (_, shape) in zip(tf.split(theta, sizes), self.shapes, strict=True)]
+        return [
+            tf.reshape(part, shape) for part, (_, shape) in zip(tf.split(theta, self.sizes), self.shapes, strict=True)
+        ]
+
+    def images(self, x, dtype) -> tf.Tensor:
+        return tf.cast(tf.reshape(x, (-1, self.side, self.side, self.channels)), dtype)
+
+    def forward(self, params: list[tf.Tensor], h: tf.Tensor, first: int = 0, convolve=_convolve, dense=_dense) -> Trace:
+        """The network from parameter layer `first` on (0-5: the convolutions; 6: the dense layer, whose input is
+        the pooled h3_d) applied to h; `params` holds the tensors of layers first.. in order. `convolve(h, kernel,
+        layer)` and `dense(h, weights, biases)` are one network's; stacked_logits passes those of K models."""
+        trace = Trace()
+        if first < len(self.conv_layers):
+            for i, layer in enumerate(self.conv_layers[first:]):
+                trace.inputs.append(h)
+                z = convolve(h, params[2 * i], layer) + params[2 * i + 1]
+                trace.pre_activations.append(z)
+                h = tf.tanh(z)
+                trace.outputs.append(h)
+            h = tf.reduce_mean(h, axis=[1, 2])
+            trace.outputs.append(h)
+        trace.outputs.append(dense(h, params[-2], params[-1]))
+        return trace
 
     def layer_outputs(self, theta: tf.Tensor, x: tf.Tensor) -> list[tf.Tensor]:
         """The eight representations of thesis Table 4.1, from h1_a to the logits."""
-        h = tf.cast(tf.reshape(x, (-1, self.side, self.side, self.channels)), theta.dtype)
-        return self._outputs_from(0, h, self.unflatten(theta))
-
-    def _outputs_from(self, first: int, h: tf.Tensor, params: list[tf.Tensor]) -> list[tf.Tensor]:
-        """Outputs of the sub-network that starts at parameter layer `first` (0-5: the convolutions, 6: the dense
-        layer, whose input is the pooled h3_d) with input h; `params` are the tensors of layers first.. in order."""
-        outputs = []
-        if first < len(self.conv_layers):
-            for i, layer in enumerate(self.conv_layers[first:]):
-                h = tf.tanh(tf.nn.conv2d(h, params[2 * i], layer.stride, "VALID") + params[2 * i + 1])
-                outputs.append(h)
-            h = tf.reduce_mean(h, axis=[1, 2])
-            outputs.append(h)
-        outputs.append(tf.matmul(h, params[-2]) + params[-1])
-        return outputs
+        return self.forward(self.unflatten(theta), self.images(x, theta.dtype)).outputs
 
     def logits(self, theta: tf.Tensor, x: tf.Tensor) -> tf.Tensor:
         return self.layer_outputs(theta, x)[-1]
@@ -167,94 +194,70 @@ class AllCNN:
         weights = tf.boolean_mask(theta, self.is_weight())
         return self.weight_decay * tf.reduce_sum(weights**2) / 2.0
 
+    def _batched(self, fn, n: int, batch_size: int) -> np.ndarray:
+        return np.concatenate([fn(slice(i, i + batch_size)) for i in range(0, n, batch_size)]) if n else np.zeros(0)
+
     def predict(self, theta: np.ndarray, x: np.ndarray, batch_size: int = 2048) -> np.ndarray:
         t = tf.constant(theta)
-        return np.concatenate(
-            [np.argmax(self.logits(t, x[i : i + batch_size]).numpy(), axis=1) for i in range(0, len(x), batch_size)]
-        )
+        return self._batched(lambda b: np.argmax(self.logits(t, x[b]).numpy(), axis=1), len(x), batch_size)
 
     def losses(self, theta: np.ndarray, x: np.ndarray, y: np.ndarray, batch_size: int = 2048) -> np.ndarray:
         t = tf.constant(theta)
-        return np.concatenate(
-            [self.loss(t, x[i : i + batch_size], y[i : i + batch_size]).numpy() for i in range(0, len(x), batch_size)]
-        )
+        return self._batched(lambda b: self.loss(t, x[b], y[b]).numpy(), len(x), batch_size)
 
-    def per_example_gradients(self, theta: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Gradient of every example's loss (no regulariser) in one batched backward pass.
-
-        Each layer's weight gradient for example i is sum over output positions of (input patch) x (gradient of
-        the pre-activation at that position); one backward pass of the summed loss yields every example's
-        pre-activation gradients, because example i's activations only reach loss i.
-        """
-        return _all_cnn_gradients(self, tf.constant(theta), tf.constant(x), tf.constant(y)).numpy()
+    def representations(self, theta: np.ndarray, x: np.ndarray, batch_size: int = 500) -> dict[str, np.ndarray]:
+        """Every layer's output for every example, flattened to (n, dim) float32, by layer name."""
+        t = tf.constant(theta)
+        parts = [
+            [out.numpy().reshape(len(out), -1) for out in self.layer_outputs(t, x[i : i + batch_size])]
+            for i in range(0, len(x), batch_size)
+        ]
+        return {
+            name: np.concatenate([p[j] for p in parts]).astype(np.float32) for j, name in enumerate(self.layer_names)
+        }
 
     def stacked_logits(self, thetas: tf.Tensor, x: tf.Tensor, fused: bool | None = None) -> tf.Tensor:
         """Logits of K models (thetas: (K, n_params)) on one shared batch, shape (K, n, classes), in one graph.
 
-        fused (the default on a GPU): the first convolution applies all K kernels to the shared input at once
-        (side by side along the output channels); each later convolution contracts every model's own input
+        fused (the default on a GPU for K > 1): the first convolution applies all K kernels to the shared input at
+        once (side by side along the output channels); each later convolution contracts every model's own input
         patches with its own kernel in one einsum, i.e. large batched matrix products (TensorFlow has no CPU
         gradient for grouped convolutions). Not fused (the default on a CPU, where those products are slower than
         its convolutions): the K networks side by side in the graph, each with its own convolutions.
         """
+        k = thetas.shape[0]
         if fused is None:
-            fused = bool(tf.config.list_physical_devices("GPU"))
+            fused = k > 1 and bool(tf.config.list_physical_devices("GPU"))
         if not fused:
-            return tf.stack([self.logits(thetas[i], x) for i in range(thetas.shape[0])])
-        k = tf.shape(thetas)[0]
-        sizes = [int(np.prod(shape)) for _, shape in self.shapes]
-        parts = tf.split(thetas, sizes, axis=1)
-        h = tf.cast(tf.reshape(x, (-1, self.side, self.side, self.channels)), thetas.dtype)
-        for i, layer in enumerate(self.conv_layers):
+            return tf.stack([self.logits(thetas[i], x) for i in range(k)])
+        params = []
+        for (_, shape), part in zip(self.shapes, tf.split(thetas, self.sizes, axis=1), strict=True):
+            # kernels and dense weights per model; biases side by side, as the fused channels are
+            params.append(tf.reshape(part, (k, *shape)) if len(shape) > 1 else tf.reshape(part, [-1]))
+        params[-1] = tf.reshape(params[-1], (k, self.n_classes))
+
+        def convolve(h, kernel, layer):
             size, c_in, c_out = layer.kernel, layer.channels_in, layer.channels_out
-            kernel = tf.reshape(parts[2 * i], (k, size, size, c_in, c_out))
-            if i == 0:
+            if h.shape[-1] == c_in:  # the shared input: all K kernels side by side in one convolution
                 side_by_side = tf.reshape(tf.transpose(kernel, [1, 2, 3, 0, 4]), (size, size, c_in, k * c_out))
-                z = tf.nn.conv2d(h, side_by_side, layer.stride, "VALID")
-            else:
-                patches = tf.image.extract_patches(
-                    h, [1, size, size, 1], [1, layer.stride, layer.stride, 1], [1, 1, 1, 1], "VALID"
-                )
-                shape = tf.shape(patches)
-                patches = tf.reshape(patches, (shape[0], shape[1], shape[2], size, size, k, c_in))
-                z = tf.einsum("bhwijkc,kijcd->bhwkd", patches, kernel)
-                z = tf.reshape(z, (shape[0], shape[1], shape[2], k * c_out))
-            h = tf.tanh(z + tf.reshape(parts[2 * i + 1], [-1]))
-        pooled = tf.reshape(tf.reduce_mean(h, axis=[1, 2]), (-1, k, self.n_classes))
-        weights = tf.reshape(parts[-2], (k, self.n_classes, self.n_classes))
-        return tf.einsum("nkc,kcd->knd", pooled, weights) + parts[-1][:, None, :]
+                return tf.nn.conv2d(h, side_by_side, layer.stride, "VALID")
+            patches = tf.image.extract_patches(
+                h, [1, size, size, 1], [1, layer.stride, layer.stride, 1], [1, 1, 1, 1], "VALID"
+            )
+            shape = tf.shape(patches)
+            patches = tf.reshape(patches, (shape[0], shape[1], shape[2], size, size, k, c_in))
+            z = tf.einsum("bhwijkc,kijcd->bhwkd", patches, kernel)
+            return tf.reshape(z, (shape[0], shape[1], shape[2], k * c_out))
+
+        def dense(h, weights, biases):
+            pooled = tf.reshape(h, (-1, k, self.n_classes))
+            return tf.einsum("nkc,kcd->knd", pooled, weights) + biases[:, None, :]
+
+        return self.forward(params, self.images(x, thetas.dtype), convolve=convolve, dense=dense).logits
 
     def stacked_regularizer(self, thetas: tf.Tensor) -> tf.Tensor:
         """Each model's weight decay, shape (K,)."""
         return self.weight_decay * tf.reduce_sum(tf.boolean_mask(thetas**2, self.is_weight(), axis=1), axis=1) / 2
-
-    def loss_hessian(
-        self, theta: np.ndarray, x: np.ndarray, y: np.ndarray, batch_size: int = 500, chunk: int = 8
-    ) -> np.ndarray:
-        """Exact Hessian of the summed loss over (x, y) (no regulariser), block column by block column.
-
-        For directions in layer b only the rows of layers b.. are computed, as Hessian-vector products of the
-        sub-network that starts at layer b with its input held fixed; the rows of earlier layers follow by
-        symmetry. On MNIST this needs about a third of the work of 2,616 full Hessian-vector products.
-        """
-        params = self.unflatten(tf.constant(theta))
-        sizes = [int(np.prod(p.shape)) for p in params]
-        starts = np.concatenate([[0], np.cumsum(sizes)])
-        h_full = np.zeros((len(theta), len(theta)), dtype=np.float64)
-        for block in range(len(self.conv_layers) + 1):  # six convolutions, then the dense layer
-            first = 2 * block
-            lo, hi = starts[first], starts[first + 2]
-            columns = _BlockColumns(self, block, params[first:])
-            for start in range(0, len(y), batch_size):
-                xb, yb = x[start : start + batch_size], y[start : start + batch_size]
-                h = tf.cast(tf.reshape(xb, (-1, self.side, self.side, self.channels)), params[0].dtype)
-                if block > 0:
-                    outputs = self._outputs_from(0, h, params)
-                    h = outputs[block - 1] if block < len(self.conv_layers) else outputs[len(self.conv_layers)]
-                h_full[lo:, lo:hi] += columns(h, tf.constant(yb), chunk)
-            h_full[lo:hi, hi:] = h_full[hi:, lo:hi].T
-            log.info("Hessian: layer block %d of %d done", block + 1, len(self.conv_layers) + 1)
-        return h_full
 
     def meta(self) -> dict:
         return {
@@ -265,70 +268,6 @@ class AllCNN:
             "weight_decay": self.weight_decay,
             "hidden": self.hidden,
         }
-
-
-class _BlockColumns:
-    """Columns of the summed-loss Hessian for the parameters of one layer block (rows: that layer and later),
-    by forward-over-reverse Hessian-vector products along unit directions, `chunk` at a time."""
-
-    def __init__(self, model: AllCNN, block: int, tail: list[tf.Tensor]):
-        self.model, self.block, self.tail = model, block, tail
-        self.shapes = [p.shape for p in tail]
-        self.sizes = [int(np.prod(s)) for s in self.shapes]
-        self.hvps = tf.function(self._hvps, reduce_retracing=True)  # one trace serves every batch size
-
-    def _hvps(self, h, labels, directions):
-        def one(direction):
-            split = tf.split(direction, self.sizes[:2])
-            tangents = [tf.reshape(t, s) for t, s in zip(split, self.shapes[:2], strict=True)]
-            tangents += [tf.zeros(s, direction.dtype) for s in self.shapes[2:]]
-            with tf.autodiff.ForwardAccumulator(self.tail, tangents) as acc:
-                with tf.GradientTape() as tape:
-                    tape.watch(self.tail)
-                    logits = self.model._outputs_from(self.block, h, self.tail)[-1]
-                    value = tf.reduce_sum(
-                        tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.cast(labels, tf.int32), logits=logits)
-                    )
-                gradient = tape.gradient(value, self.tail)
-            return tf.concat([tf.reshape(t, [-1]) for t in acc.jvp(gradient)], axis=0)
-
-        return tf.vectorized_map(one, directions)
-
-    def __call__(self, h: tf.Tensor, labels: tf.Tensor, chunk: int) -> np.ndarray:
-        n_block = self.sizes[0] + self.sizes[1]
-        eye = np.eye(n_block, dtype=self.tail[0].dtype.as_numpy_dtype)
-        rows = [self.hvps(h, labels, tf.constant(eye[i : i + chunk])).numpy() for i in range(0, n_block, chunk)]
-        return np.concatenate(rows).T.astype(np.float64)
-
-
-def _all_cnn_gradients(model: AllCNN, theta: tf.Tensor, x: tf.Tensor, y: tf.Tensor) -> tf.Tensor:
-    params = model.unflatten(theta)
-    h = tf.cast(tf.reshape(x, (-1, model.side, model.side, model.channels)), theta.dtype)
-    inputs, pre_activations = [], []
-    with tf.GradientTape() as tape:
-        for i, layer in enumerate(model.conv_layers):
-            inputs.append(h)
-            z = tf.nn.conv2d(h, params[2 * i], layer.stride, "VALID") + params[2 * i + 1]
-            tape.watch(z)
-            pre_activations.append(z)
-            h = tf.tanh(z)
-        pooled = tf.reduce_mean(h, axis=[1, 2])
-        logits = tf.matmul(pooled, params[-2]) + params[-1]
-        tape.watch(logits)
-        total = tf.reduce_sum(
-            tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.cast(y, tf.int32), logits=logits)
-        )
-    *conv_grads, logit_grads = tape.gradient(total, [*pre_activations, logits])
-    n = tf.shape(x)[0]
-    parts = []
-    for layer, layer_input, grad in zip(model.conv_layers, inputs, conv_grads, strict=True):
-        k, s = layer.kernel, layer.stride
-        patches = tf.image.extract_patches(layer_input, [1, k, k, 1], [1, s, s, 1], [1, 1, 1, 1], "VALID")
-        parts.append(tf.reshape(tf.einsum("nhwp,nhwc->npc", patches, grad), (n, -1)))
-        parts.append(tf.reduce_sum(grad, axis=[1, 2]))
-    parts.append(tf.reshape(pooled[:, :, None] * logit_grads[:, None, :], (n, -1)))
-    parts.append(logit_grads)
-    return tf.concat(parts, axis=1)
 
 
 KINDS = {cls.kind: cls for cls in (BinaryLogisticRegression, AllCNN)}

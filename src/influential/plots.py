@@ -1,4 +1,4 @@
-"""Figures: seaborn on a non-interactive matplotlib backend. Each returns a Figure; io.save_figure writes it."""
+"""Figures: seaborn on a non-interactive matplotlib backend. Each returns a Figure; `save` writes it."""
 
 import matplotlib
 
@@ -9,10 +9,19 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from influential import io
 from influential.data import Dataset
-from influential.evaluation import ACTUAL, PREDICTED, RAW, marked_positions
+from influential.evaluation import marked_positions
+from influential.names import ACTUAL, PREDICTED, RAW
 
 sns.set_theme(style="whitegrid", context="notebook")
+
+
+def save(fig, path, dpi: int = 150) -> None:
+    """Write a figure atomically (io.atomic_path) and close it."""
+    with io.atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
 
 
 def _class_names(dataset: Dataset) -> list[str]:

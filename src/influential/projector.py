@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from google.protobuf import text_format
 from PIL import Image
-from tensorboard.plugins import projector
+from tensorboard.plugins.projector.projector_config_pb2 import ProjectorConfig
 
 SPRITE_LIMIT = 8192  # TensorBoard's largest sprite side, in pixels
 
@@ -37,14 +38,15 @@ def write(folder: str | Path, name: str, vectors: np.ndarray, metadata: pd.DataF
         np.savetxt(building / "tensors.tsv", vectors, delimiter="\t", fmt="%.6g")
         metadata.to_csv(building / "metadata.tsv", sep="\t", index=False)
         Image.fromarray(sprite(images)).save(building / "sprite.png")
-        config = projector.ProjectorConfig()
+        config = ProjectorConfig()
         embedding = config.embeddings.add()
         embedding.tensor_name = name
         embedding.tensor_path = "tensors.tsv"
         embedding.metadata_path = "metadata.tsv"
         embedding.sprite.image_path = "sprite.png"
         embedding.sprite.single_image_dim.extend([images.shape[2], images.shape[1]])
-        projector.visualize_embeddings(str(building), config)
+        # what tensorboard's projector.visualize_embeddings writes, without the TensorFlow it imports to do so
+        (building / "projector_config.pbtxt").write_text(text_format.MessageToString(config))
         os.chmod(building, 0o755)
         if folder.exists():
             shutil.rmtree(folder)

@@ -1,9 +1,8 @@
-"""Fitting the models: scikit-learn's lbfgs for logistic regression, minibatch Adam for the all-CNN."""
+"""Fitting the models: scikit-learn's lbfgs for logistic regression, minibatch Adam (adam.run) for the all-CNN."""
 
 import logging
 import time
 import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,7 +11,11 @@ import tensorflow as tf
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
-from influential import hessian, models
+from influential import adam, models
+from influential.adam import AdamSettings, AdamState
+from influential.errors import InputError
+from influential.gradients import objective_gradient
+from influential.selection import PREDICTIONS
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +23,7 @@ log = logging.getLogger(__name__)
 def fit_logistic(model, x: np.ndarray, y: np.ndarray, tol: float, max_iter: int) -> tuple[np.ndarray, dict]:
     """Fit with lbfgs as the thesis did; returns theta = [w, b] (float64) and solver facts."""
     if len(np.unique(y)) != 2:
-        raise ValueError(f"logistic regression needs both classes in the training labels, got {np.unique(y)}")
+        raise InputError(f"logistic regression needs both classes in the training labels, got {np.unique(y)}")
     classifier = LogisticRegression(C=model.C, solver="lbfgs", tol=tol, max_iter=max_iter)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -30,91 +33,8 @@ def fit_logistic(model, x: np.ndarray, y: np.ndarray, tol: float, max_iter: int)
     return theta, {"n_iter": n_iter, "converged": n_iter < max_iter}
 
 
-class TrainingError(RuntimeError):
-    """Training diverged or produced non-finite values; the message says at which step."""
-
-
-@dataclass(frozen=True)
-class AdamSettings:
-    """Minibatch Adam with a step-wise learning-rate schedule (Koh & Liang: 1e-4, x0.1 at 110k, x0.01 at 220k)."""
-
-    steps: int
-    batch_size: int
-    learning_rate: float
-    schedule: tuple[tuple[int, float], ...] = ()
-    seed: int = 0
-    log_every: int = 1000
-
-    @classmethod
-    def from_config(cls, training: dict) -> "AdamSettings":
-        schedule = tuple((int(d["step"]), float(d["factor"])) for d in training["schedule"])
-        return cls(
-            training["steps"],
-            training["batch_size"],
-            training["learning_rate"],
-            schedule,
-            training["seed"],
-            training["log_every"],
-        )
-
-    def learning_rate_at(self, step: int) -> float:
-        """Rate for the update that follows `step` completed updates."""
-        factor = 1.0
-        for start, f in self.schedule:
-            if step >= start:
-                factor = f
-        return self.learning_rate * factor
-
-
-@dataclass(frozen=True)
-class AdamState:
-    """TensorFlow 1's AdamOptimizer state (beta1 0.9, beta2 0.999, epsilon 1e-8), as Koh & Liang trained with."""
-
-    m: np.ndarray
-    v: np.ndarray
-    step: int
-
-    BETA1, BETA2, EPSILON = 0.9, 0.999, 1e-8
-
-    @classmethod
-    def zeros_like(cls, theta: np.ndarray) -> "AdamState":
-        return cls(np.zeros_like(theta), np.zeros_like(theta), 0)
-
-
-def adam_update(theta, m, v, step, gradient, learning_rate):
-    """One TF1-style Adam update; works on a flat vector or a stack of them. `step` counts completed updates."""
-    b1, b2, eps = AdamState.BETA1, AdamState.BETA2, AdamState.EPSILON
-    t = tf.cast(step + 1, theta.dtype)
-    m = b1 * m + (1 - b1) * gradient
-    v = b2 * v + (1 - b2) * tf.square(gradient)
-    rate = learning_rate * tf.sqrt(1 - b2**t) / (1 - b1**t)
-    return theta - rate * m / (tf.sqrt(v) + eps), m, v
-
-
-def minibatches(n: int, batch_size: int, seed: int) -> Iterator[np.ndarray]:
-    """Endless minibatch indices: a fresh permutation per epoch, a short remainder dropped (as Koh's DataSet)."""
-    if batch_size > n:
-        raise ValueError(f"training.batch_size {batch_size} is larger than the {n} training examples")
-    rng = np.random.default_rng(seed)
-    while True:
-        order = rng.permutation(n)
-        for start in range(0, n - batch_size + 1, batch_size):
-            yield order[start : start + batch_size]
-
-
-def objective_step(model):
-    """A compiled Adam step on mean loss + regulariser over one minibatch of (x_all, y_all)."""
-
-    @tf.function
-    def step(theta, m, v, t, x_all, y_all, batch, learning_rate):
-        xb, yb = tf.gather(x_all, batch), tf.gather(y_all, batch)
-        with tf.GradientTape() as tape:
-            tape.watch(theta)
-            objective = tf.reduce_mean(model.loss(theta, xb, yb)) + model.regularizer(theta)
-        theta, m, v = adam_update(theta, m, v, t, tape.gradient(objective, theta), learning_rate)
-        return theta, m, v, objective
-
-    return step
+class TrainingError(InputError):
+    """Training diverged or produced non-finite values; the message says at which step and what to lower."""
 
 
 def evaluate(model, theta: np.ndarray, split) -> dict:
@@ -128,51 +48,67 @@ def fit_adam(
     model, dataset, settings: AdamSettings, theta: np.ndarray, state: AdamState
 ) -> tuple[np.ndarray, AdamState, pd.DataFrame]:
     """Continue Adam from (theta, state) for settings.steps updates; log every settings.log_every."""
-    tf.config.experimental.enable_op_determinism()  # the same inputs give the same weights, run after run
-    x_all, y_all = tf.constant(dataset.train.x), tf.constant(dataset.train.y)
-    step_fn = objective_step(model)
-    batches = minibatches(len(dataset.train), settings.batch_size, settings.seed)
-    theta_t, m, v = tf.constant(theta), tf.constant(state.m), tf.constant(state.v)
-    rows, started = [], time.perf_counter()
-    for done in range(state.step, state.step + settings.steps):
-        rate = settings.learning_rate_at(done)
-        theta_t, m, v, objective = step_fn(
-            theta_t, m, v, tf.constant(done), x_all, y_all, next(batches), tf.constant(rate, theta_t.dtype)
+    rows, started, last = [], time.perf_counter(), state.step + settings.steps
+
+    def report(step: int, thetas: np.ndarray) -> None:
+        if not np.all(np.isfinite(thetas)):
+            raise TrainingError(f"step {step}: parameters are not finite; lower training.learning_rate")
+        row = {
+            "step": step,
+            "learning_rate": settings.learning_rate_at(step - 1),
+            **{
+                f"{name}_{k}": val
+                for name in ("train", "validation")
+                for k, val in evaluate(model, thetas[0], getattr(dataset, name)).items()
+            },
+            "seconds": time.perf_counter() - started,
+        }
+        rows.append(row)
+        log.info(
+            "step %d of %d: train loss %.4f acc %.4f, validation loss %.4f acc %.4f (%.0f s)",
+            step,
+            last,
+            row["train_loss"],
+            row["train_accuracy"],
+            row["validation_loss"],
+            row["validation_accuracy"],
+            row["seconds"],
         )
-        completed = done + 1
-        if completed % settings.log_every == 0 or completed == state.step + settings.steps:
-            current = theta_t.numpy()
-            if not np.all(np.isfinite(current)):
-                raise TrainingError(f"step {completed}: parameters are not finite; lower training.learning_rate")
-            row = {
-                "step": completed,
-                "learning_rate": rate,
-                "minibatch_objective": float(objective),
-                **{
-                    f"{name}_{k}": val
-                    for name in ("train", "validation")
-                    for k, val in evaluate(model, current, getattr(dataset, name)).items()
-                },
-                "seconds": time.perf_counter() - started,
-            }
-            rows.append(row)
-            log.info(
-                "step %d of %d: train loss %.4f acc %.4f, validation loss %.4f acc %.4f (%.0f s)",
-                completed,
-                state.step + settings.steps,
-                row["train_loss"],
-                row["train_accuracy"],
-                row["validation_loss"],
-                row["validation_accuracy"],
-                row["seconds"],
-            )
-            if not np.isfinite(row["train_loss"]):
-                raise TrainingError(f"step {completed}: training loss is {row['train_loss']}; training diverged")
-    return theta_t.numpy(), AdamState(m.numpy(), v.numpy(), state.step + settings.steps), pd.DataFrame(rows)
+        if not np.isfinite(row["train_loss"]):
+            raise TrainingError(f"step {step}: training loss is {row['train_loss']}; training diverged")
+
+    thetas, stacked = adam.run(
+        model,
+        theta[None],
+        AdamState(state.m[None], state.v[None], state.step),
+        dataset.train.x,
+        dataset.train.y,
+        [adam.NOTHING_LEFT_OUT],
+        settings.batch_size,
+        settings.seed,
+        settings.steps,
+        settings.learning_rate_at,
+        report,
+        settings.log_every,
+    )
+    return thetas[0], AdamState(stacked.m[0], stacked.v[0], stacked.step), pd.DataFrame(rows)
 
 
 def accuracy(model, theta: np.ndarray, x: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(model.predict(theta, x) == y)) if len(y) else float("nan")
+
+
+def predictions(model, theta: np.ndarray, split) -> pd.DataFrame:
+    """The model on every example of a split (selection.PREDICTIONS): position, source index, label, predicted
+    class and loss."""
+    columns = (
+        np.arange(len(split)),
+        split.index,
+        split.y,
+        model.predict(theta, split.x),
+        model.losses(theta, split.x, split.y),
+    )
+    return pd.DataFrame(dict(zip(PREDICTIONS, columns, strict=True)))
 
 
 @dataclass(frozen=True)
@@ -182,6 +118,7 @@ class Trained:
     log: pd.DataFrame  # solver facts (logistic regression) or one row per logging interval (Adam)
     summary: dict  # objective, gradient norm and accuracies at the final parameters
     optimizer: AdamState | None  # what warm-started retraining needs to continue exactly where training stopped
+    test_predictions: pd.DataFrame  # what the chosen test points are picked from
 
 
 def train(model_config: dict, training_config: dict, dataset) -> Trained:
@@ -200,16 +137,16 @@ def train(model_config: dict, training_config: dict, dataset) -> Trained:
         settings = AdamSettings.from_config(training_config)
         theta0 = model.initial_params(settings.seed)
         theta, state, table = fit_adam(model, dataset, settings, theta0, AdamState.zeros_like(theta0))
-    gradient = hessian.objective_gradient(model, theta, train_split.x, train_split.y)
+    gradient = objective_gradient(model, theta, train_split.x, train_split.y)
+    test = predictions(model, theta, dataset.test)
     summary = {
         "objective": float(
             np.mean(model.losses(theta, train_split.x, train_split.y)) + model.regularizer(tf.constant(theta)).numpy()
         ),
         "gradient_norm": float(np.linalg.norm(gradient)),
-        **{
-            f"{name}_accuracy": accuracy(model, theta, getattr(dataset, name).x, getattr(dataset, name).y)
-            for name in dataset.SPLITS
-        },
+        "train_accuracy": accuracy(model, theta, train_split.x, train_split.y),
+        "validation_accuracy": accuracy(model, theta, dataset.validation.x, dataset.validation.y),
+        "test_accuracy": float(np.mean(test["predicted"] == test["label"])) if len(test) else float("nan"),
     }
     log.info("trained: %s", summary)
-    return Trained(model, theta, table, summary, state)
+    return Trained(model, theta, table, summary, state, test)

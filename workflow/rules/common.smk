@@ -1,6 +1,9 @@
-"""Experiment lookup, output paths, target lists and wildcard constraints. Nothing here computes."""
+"""Experiment lookup, output paths, each job's settings, target lists and wildcard constraints. Nothing here
+computes."""
 
 import csv
+
+from influential import names, provenance
 
 EXPERIMENTS = config.get("run", list(config["experiments"]))
 
@@ -13,8 +16,16 @@ def test_names(exp):
     return [tp["name"] for tp in experiment(exp)["test_points"]]
 
 
+def test_point_spec(exp, test):
+    return next(tp for tp in experiment(exp)["test_points"] if tp["name"] == test)
+
+
 def estimators(exp):
     return experiment(exp)["influence"]["estimators"]
+
+
+def is_cnn(exp):
+    return experiment(exp)["model"]["kind"] == "all_cnn"
 
 
 def out(*parts):
@@ -22,44 +33,58 @@ def out(*parts):
     return os.path.join("results", "{exp}", *parts)
 
 
+def library_code(script):
+    """A rule's `code` parameter: the library modules its script imports (directly or through other modules) and
+    a digest of their source, so that editing a module reruns exactly the jobs that use it (see provenance).
+    """
+    return provenance.code(os.path.join(workflow.basedir, "scripts", f"{script}.py"))
+
+
 def dataset_inputs(wildcards):
-    """Source files the data stage reads, by role, so that replacing one reruns it."""
+    """Source files the data stage reads, by role, so that replacing one reruns it. The bundled digits are named
+    relative to the working directory, so that moving a checkout with its results reruns nothing.
+    """
     dataset = experiment(wildcards.exp)["dataset"]
     if dataset["source"] == "mnist_bundled":
-        return {
-            "bundled": os.path.join(workflow.basedir, "resources", "mnist_bundled.npz")
-        }
+        bundled = os.path.join(workflow.basedir, "resources", "mnist_bundled.npz")
+        return {"bundled": os.path.relpath(bundled)}
     if dataset["source"] in ("npz", "idx"):
         return {"source": dataset["path"]}
     return {}
 
 
-def influence_files(exp, suffix):
-    """Every estimator's table (parquet) or diagnostics (json) for every test point of an experiment."""
+def influence_files(exp, suffix, tests=None):
+    """Every estimator's table (parquet) or diagnostics (json) for the given (default: every) test point."""
     return expand(
         out("influence", "{estimator}", f"{{test}}.{suffix}"),
         exp=exp,
         estimator=estimators(exp),
-        test=test_names(exp),
+        test=test_names(exp) if tests is None else tests,
     )
 
 
 def influence_inputs(wildcards):
     """Only the exact estimator reads the (expensive) factorised Hessian."""
-    if wildcards.estimator == "exact":
+    if wildcards.estimator == names.EXACT:
         return {"hessian": out("hessian", "hessian.npz").format(exp=wildcards.exp)}
     return {}
 
 
-RETRAINING = (
-    "warm_start",
-    "reset",
-)  # the loo methods that retrain the all-CNN in chunks
+def estimator_settings(wildcards):
+    """The influence settings one estimator uses: the shared damping and batch size, and its own section (cg,
+    lissa), so that changing another estimator's settings reruns nothing of this one."""
+    influence = experiment(wildcards.exp)["influence"]
+    own = wildcards.estimator
+    return {
+        "damping": influence["damping"],
+        "batch_size": influence["batch_size"],
+        **({own: influence[own]} if own in influence else {}),
+    }
 
 
-def name_pattern(names):
+def name_pattern(chosen):
     """A regular expression matching exactly these experiment names."""
-    return "|".join(names) if names else "(?!)"  # (?!) matches nothing
+    return "|".join(chosen) if chosen else "(?!)"  # (?!) matches nothing
 
 
 def with_loo(*methods):
@@ -85,13 +110,22 @@ def read_plan(path):
 
 
 def loo_chunks(exp):
-    """The chunk files of a retraining experiment, named after their left-out positions (see loo.plan_chunks);
-    known once the loo_select checkpoint has run."""
+    """The chunk files of a retraining experiment, named after their left-out positions (see loo.plan); known once
+    the loo_select checkpoint has run."""
     plan = read_plan(checkpoints.loo_select.get(exp=exp).output.plan)
     return [
         out("loo", "chunks", f"{c}.parquet").format(exp=exp)
         for c in sorted({c for _, c in plan})
     ]
+
+
+def loo_tables(wildcards):
+    """What loo_gather reads: the retraining chunks and the selection, or the logistic refits."""
+    exp = wildcards.exp
+    if experiment(exp)["loo"]["method"] in names.RETRAINING:
+        selected = checkpoints.loo_select.get(exp=exp).output.selected
+        return {"tables": loo_chunks(exp), "selected": selected}
+    return {"tables": [out("loo", "refits.parquet").format(exp=exp)]}
 
 
 def chunk_positions(wildcards):
@@ -126,11 +160,11 @@ def experiment_targets(exp):
     """Everything an experiment's config asks for."""
     settings = experiment(exp)
     targets = [out("figures", "dataset.png"), out("tables", "estimators.csv")]
-    if "exact" in estimators(exp):
+    if names.EXACT in estimators(exp):
         targets.append(out("hessian", "spectrum.json"))
     if settings["influence"]["all_pairs"]:
         targets.append(out("influence", "all_pairs.npz"))
-    if settings["model"]["kind"] == "all_cnn":
+    if is_cnn(exp):
         targets.append(out("figures", "training.png"))
     if settings["loo"]["method"] != "none":
         targets.append(out("tables", "agreement.csv"))
@@ -142,20 +176,6 @@ def experiment_targets(exp):
     return expand(targets, exp=exp)
 
 
-EMBEDDING_FIGURES = {
-    "influential_images": "the most helpful and most harmful training images",
-    "pixel_cosine": "pixel-space cosine similarity against actual influence",
-    "pixel_vs_embedding": "pixel against embedding distance",
-    "nearest_furthest": "nearest and furthest training images in embedding space",
-    "embedding_cosine": "embedding cosine similarity against actual influence",
-    "class_boxplots": "cosine similarity and influence by class",
-    "outliers": "influence of class outliers against the rest",
-    "centroid_relationship": "centroid relationship against actual influence",
-    "mahalanobis": "Mahalanobis distance to the class centroid against actual influence",
-    "learned_metric": "the learned metric's learning curves and predictions",
-}
-
-
 def embedding_figure(name):
     return report(
         out("figures", "embedding", "{test}", f"{name}.png"),
@@ -165,16 +185,13 @@ def embedding_figure(name):
     )
 
 
-ALL_CNN_LAYERS = ["h1_a", "h1_c", "h2_a", "h2_c", "h3_a", "h3_c", "h3_d", "logits"]
-
-
 def embeddings_on(exp):
     """The embedding analysis runs on all-CNN experiments with retrained (actual) influence."""
     settings = experiment(exp)
     return (
         settings["embeddings"]["enabled"]
-        and settings["model"]["kind"] == "all_cnn"
-        and settings["loo"]["method"] in RETRAINING
+        and is_cnn(exp)
+        and settings["loo"]["method"] in names.RETRAINING
     )
 
 
@@ -196,7 +213,7 @@ def embedding_targets(exp):
     targets += expand(
         out("figures", "embedding", "{test}", "{figure}.png"),
         test=test_names(exp),
-        figure=EMBEDDING_FIGURES,
+        figure=names.EMBEDDING_FIGURES,
         allow_missing=True,
     )
     targets += expand(
@@ -218,7 +235,9 @@ def all_chunks(wildcards):
     exists. Apart from all_targets, so that the rest of the DAG is known before the checkpoint has run.
     """
     retrained = [
-        exp for exp in EXPERIMENTS if experiment(exp)["loo"]["method"] in RETRAINING
+        exp
+        for exp in EXPERIMENTS
+        if experiment(exp)["loo"]["method"] in names.RETRAINING
     ]
     return [chunk for exp in retrained for chunk in loo_chunks(exp)]
 
@@ -227,4 +246,4 @@ wildcard_constraints:
     exp="|".join(EXPERIMENTS),
     test="|".join(sorted({t for exp in EXPERIMENTS for t in test_names(exp)})),
     estimator="|".join(sorted({e for exp in EXPERIMENTS for e in estimators(exp)})),
-    chunk=r"\d{5}-\d{5}-[0-9a-f]{8}",
+    chunk=names.CHUNK_PATTERN,

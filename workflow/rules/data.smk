@@ -9,7 +9,9 @@ rule dataset:
         out("benchmarks", "dataset.tsv")
     conda:
         "../../envs/tensorflow.yaml"
+    threads: 1
     params:
         dataset=lambda wc: experiment(wc.exp)["dataset"],
+        code=library_code("dataset"),
     script:
         "../../scripts/dataset.py"

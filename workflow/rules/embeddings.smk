@@ -6,9 +6,7 @@ rule embeddings:
         dataset=rules.dataset.output[0],
         model=rules.train.output.model,
     output:
-        expand(
-            out("embeddings", "{layer}.npz"), layer=ALL_CNN_LAYERS, allow_missing=True
-        ),
+        expand(out("embeddings", "{layer}.npz"), layer=names.LAYERS, allow_missing=True),
     log:
         out("logs", "embeddings.log"),
     benchmark:
@@ -17,6 +15,9 @@ rule embeddings:
         exp=with_embeddings(),
     conda:
         "../../envs/tensorflow.yaml"
+    threads: 1
+    params:
+        code=library_code("embeddings"),
     script:
         "../../scripts/embeddings.py"
 
@@ -33,7 +34,10 @@ rule projector:
     benchmark:
         out("benchmarks", "projector.tsv")
     conda:
-        "../../envs/tensorflow.yaml"
+        "../../envs/analysis.yaml"
+    threads: 1
+    params:
+        code=library_code("projector"),
     script:
         "../../scripts/projector.py"
 
@@ -49,9 +53,11 @@ rule tsne:
     benchmark:
         out("benchmarks", "tsne.tsv")
     conda:
-        "../../envs/plotting.yaml"
+        "../../envs/analysis.yaml"
+    threads: 1
     params:
         tsne=lambda wc: experiment(wc.exp)["embeddings"]["tsne"],
+        code=library_code("tsne"),
     script:
         "../../scripts/tsne.py"
 
@@ -59,19 +65,14 @@ rule tsne:
 rule embedding_metrics:
     input:
         dataset=rules.dataset.output[0],
-        test_points=rules.test_points.output[0],
+        test_point=rules.test_point.output[0],
         layers=lambda wc: expand(
             out("embeddings", "{layer}.npz"),
             exp=wc.exp,
             layer=experiment(wc.exp)["embeddings"]["layers"],
         ),
-        predicted=lambda wc: expand(
-            out("influence", "{estimator}", "{test}.parquet"),
-            exp=wc.exp,
-            estimator=estimators(wc.exp),
-            test=wc.test,
-        ),
-        actual=out("loo", "actual.parquet"),
+        predicted=lambda wc: influence_files(wc.exp, "parquet", tests=[wc.test]),
+        actual=rules.loo_gather.output[0],
     output:
         out("metrics", "{test}.parquet"),
     log:
@@ -79,10 +80,13 @@ rule embedding_metrics:
     benchmark:
         out("benchmarks", "embedding_metrics_{test}.tsv")
     conda:
-        "../../envs/plotting.yaml"
+        "../../envs/analysis.yaml"
+    threads: 1
     params:
-        embeddings=lambda wc: experiment(wc.exp)["embeddings"],
+        covariance=lambda wc: experiment(wc.exp)["embeddings"]["covariance"],
+        outlier_fraction=lambda wc: experiment(wc.exp)["embeddings"]["outlier_fraction"],
         estimator=lambda wc: experiment(wc.exp)["loo"]["estimator"],
+        code=library_code("embedding_metrics"),
     script:
         "../../scripts/embedding_metrics.py"
 
@@ -90,7 +94,7 @@ rule embedding_metrics:
 rule embedding_tables:
     input:
         lambda wc: expand(
-            out("metrics", "{test}.parquet"), exp=wc.exp, test=test_names(wc.exp)
+            rules.embedding_metrics.output[0], exp=wc.exp, test=test_names(wc.exp)
         ),
     output:
         correlations=report(
@@ -117,10 +121,13 @@ rule embedding_tables:
     benchmark:
         out("benchmarks", "embedding_tables.tsv")
     conda:
-        "../../envs/plotting.yaml"
+        "../../envs/analysis.yaml"
+    threads: 1
     params:
-        embeddings=lambda wc: experiment(wc.exp)["embeddings"],
+        bootstrap=lambda wc: experiment(wc.exp)["embeddings"]["bootstrap"],
+        layer=lambda wc: experiment(wc.exp)["embeddings"]["table_layer"],
         estimator=lambda wc: experiment(wc.exp)["loo"]["estimator"],
+        code=library_code("embedding_tables"),
     script:
         "../../scripts/embedding_tables.py"
 
@@ -128,7 +135,7 @@ rule embedding_tables:
 rule learned_metric:
     input:
         dataset=rules.dataset.output[0],
-        metrics=out("metrics", "{test}.parquet"),
+        metrics=rules.embedding_metrics.output[0],
         layer=lambda wc: out(
             "embeddings", f"{experiment(wc.exp)['embeddings']['ann']['layer']}.npz"
         ).format(exp=wc.exp),
@@ -147,8 +154,10 @@ rule learned_metric:
         out("benchmarks", "learned_metric_{test}.tsv")
     conda:
         "../../envs/tensorflow.yaml"
+    threads: 1
     params:
         ann=lambda wc: experiment(wc.exp)["embeddings"]["ann"],
+        code=library_code("learned_metric"),
     script:
         "../../scripts/learned_metric.py"
 
@@ -156,20 +165,23 @@ rule learned_metric:
 rule plot_embeddings:
     input:
         dataset=rules.dataset.output[0],
-        test_points=rules.test_points.output[0],
-        metrics=out("metrics", "{test}.parquet"),
+        test_point=rules.test_point.output[0],
+        metrics=rules.embedding_metrics.output[0],
         predictions=rules.learned_metric.output.predictions,
         history=rules.learned_metric.output.history,
     output:
-        **{name: embedding_figure(name) for name in EMBEDDING_FIGURES},
+        **{name: embedding_figure(name) for name in names.EMBEDDING_FIGURES},
     log:
         out("logs", "plot_embeddings_{test}.log"),
     benchmark:
         out("benchmarks", "plot_embeddings_{test}.tsv")
     conda:
-        "../../envs/plotting.yaml"
+        "../../envs/analysis.yaml"
+    threads: 1
     params:
         layer=lambda wc: experiment(wc.exp)["embeddings"]["table_layer"],
+        figures=lambda wc: experiment(wc.exp)["figures"],
+        code=library_code("plot_embeddings"),
     script:
         "../../scripts/plot_embeddings.py"
 
@@ -189,6 +201,10 @@ rule plot_tsne:
     benchmark:
         out("benchmarks", "plot_tsne.tsv")
     conda:
-        "../../envs/plotting.yaml"
+        "../../envs/analysis.yaml"
+    threads: 1
+    params:
+        figures=lambda wc: experiment(wc.exp)["figures"],
+        code=library_code("plot_tsne"),
     script:
         "../../scripts/plot_tsne.py"

@@ -1,7 +1,7 @@
 rule evaluate:
     input:
         dataset=rules.dataset.output[0],
-        actual=out("loo", "actual.parquet"),
+        actual=rules.loo_gather.output[0],
         predicted=lambda wc: influence_files(wc.exp, "parquet"),
     output:
         joined=out("tables", "influence_vs_loo.parquet"),
@@ -16,7 +16,10 @@ rule evaluate:
     benchmark:
         out("benchmarks", "evaluate.tsv")
     conda:
-        "../../envs/plotting.yaml"
+        "../../envs/analysis.yaml"
+    threads: 1
+    params:
+        code=library_code("evaluate"),
     script:
         "../../scripts/evaluate.py"
 
@@ -37,6 +40,9 @@ rule compare_estimators:
     benchmark:
         out("benchmarks", "compare_estimators.tsv")
     conda:
-        "../../envs/plotting.yaml"
+        "../../envs/analysis.yaml"
+    threads: 1
+    params:
+        code=library_code("compare_estimators"),
     script:
         "../../scripts/compare_estimators.py"

@@ -10,6 +10,9 @@ rule train_gradients:
         out("benchmarks", "train_gradients.tsv")
     conda:
         "../../envs/tensorflow.yaml"
+    threads: 1
+    params:
+        code=library_code("train_gradients"),
     script:
         "../../scripts/train_gradients.py"
 
@@ -32,19 +35,22 @@ rule hessian:
         out("benchmarks", "hessian.tsv")
     conda:
         "../../envs/tensorflow.yaml"
+    threads: 1
     params:
         damping=lambda wc: experiment(wc.exp)["influence"]["damping"],
         batch_size=lambda wc: experiment(wc.exp)["influence"]["batch_size"],
+        code=library_code("hessian"),
     script:
         "../../scripts/hessian.py"
 
 
+# One job per estimator and test point; it reads that test point's own record and that estimator's settings only.
 rule influence:
     input:
         unpack(influence_inputs),
         dataset=rules.dataset.output[0],
         model=rules.train.output.model,
-        test_points=rules.test_points.output[0],
+        test_point=rules.test_point.output[0],
         train_gradients=rules.train_gradients.output[0],
     output:
         table=out("influence", "{estimator}", "{test}.parquet"),
@@ -55,8 +61,10 @@ rule influence:
         out("benchmarks", "influence", "{estimator}", "{test}.tsv")
     conda:
         "../../envs/tensorflow.yaml"
+    threads: 1
     params:
-        influence=lambda wc: experiment(wc.exp)["influence"],
+        settings=estimator_settings,
+        code=library_code("influence"),
     script:
         "../../scripts/influence.py"
 
@@ -75,7 +83,9 @@ rule all_pairs:
         out("benchmarks", "all_pairs.tsv")
     conda:
         "../../envs/tensorflow.yaml"
+    threads: 1
     params:
-        influence=lambda wc: experiment(wc.exp)["influence"],
+        batch_size=lambda wc: experiment(wc.exp)["influence"]["batch_size"],
+        code=library_code("all_pairs"),
     script:
         "../../scripts/all_pairs.py"

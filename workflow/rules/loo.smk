@@ -1,10 +1,10 @@
+# Refits record every model's loss on every test example, so a new test point is gathered, never refitted.
 rule loo_refit:
     input:
         dataset=rules.dataset.output[0],
         model=rules.train.output.model,
-        test_points=rules.test_points.output[0],
     output:
-        out("loo", "actual.parquet"),
+        out("loo", "refits.parquet"),
     log:
         out("logs", "loo_refit.log"),
     benchmark:
@@ -13,8 +13,10 @@ rule loo_refit:
         exp=with_loo("refit"),
     conda:
         "../../envs/tensorflow.yaml"
+    threads: 1
     params:
         training=lambda wc: experiment(wc.exp)["training"],
+        code=library_code("loo_refit"),
     script:
         "../../scripts/loo_refit.py"
 
@@ -40,13 +42,15 @@ checkpoint loo_select:
     benchmark:
         out("benchmarks", "loo_select.tsv")
     wildcard_constraints:
-        exp=with_loo(*RETRAINING),
+        exp=with_loo(*names.RETRAINING),
     conda:
-        "../../envs/plotting.yaml"
+        "../../envs/analysis.yaml"
+    threads: 1
     params:
         k=lambda wc: experiment(wc.exp)["loo"]["k"],
         chunk_size=lambda wc: experiment(wc.exp)["loo"]["chunk_size"],
         chunks=lambda wc: out("loo", "chunks").format(exp=wc.exp),
+        code=library_code("loo_select"),
     script:
         "../../scripts/loo_select.py"
 
@@ -64,9 +68,10 @@ rule loo_chunk:
     benchmark:
         out("benchmarks", "loo", "{chunk}.tsv")
     wildcard_constraints:
-        exp=with_loo(*RETRAINING),
+        exp=with_loo(*names.RETRAINING),
     conda:
         "../../envs/tensorflow.yaml"
+    threads: 1
     resources:
         gpu=1,
         runtime=loo_chunk_runtime,
@@ -75,14 +80,14 @@ rule loo_chunk:
         positions=chunk_positions,
         retrain=lambda wc: retrain_settings(wc.exp),
         training=lambda wc: experiment(wc.exp)["training"],
+        code=library_code("loo_chunk"),
     script:
         "../../scripts/loo_chunk.py"
 
 
 rule loo_gather:
     input:
-        chunks=lambda wc: loo_chunks(wc.exp),
-        selected=lambda wc: checkpoints.loo_select.get(exp=wc.exp).output.selected,
+        unpack(loo_tables),
         test_points=rules.test_points.output[0],
     output:
         out("loo", "actual.parquet"),
@@ -91,8 +96,11 @@ rule loo_gather:
     benchmark:
         out("benchmarks", "loo_gather.tsv")
     wildcard_constraints:
-        exp=with_loo(*RETRAINING),
+        exp=with_loo("refit", *names.RETRAINING),
     conda:
-        "../../envs/plotting.yaml"
+        "../../envs/analysis.yaml"
+    threads: 1
+    params:
+        code=library_code("loo_gather"),
     script:
         "../../scripts/loo_gather.py"

@@ -15,7 +15,11 @@ rule plot_dataset:
     benchmark:
         out("benchmarks", "plot_dataset.tsv")
     conda:
-        "../../envs/plotting.yaml"
+        "../../envs/analysis.yaml"
+    threads: 1
+    params:
+        figures=lambda wc: experiment(wc.exp)["figures"],
+        code=library_code("plot_dataset"),
     script:
         "../../scripts/plot_dataset.py"
 
@@ -37,7 +41,11 @@ rule plot_influence_vs_loo:
     benchmark:
         out("benchmarks", "plot_influence_vs_loo_{estimator}.tsv")
     conda:
-        "../../envs/plotting.yaml"
+        "../../envs/analysis.yaml"
+    threads: 1
+    params:
+        figures=lambda wc: experiment(wc.exp)["figures"],
+        code=library_code("plot_influence_vs_loo"),
     script:
         "../../scripts/plot_influence_vs_loo.py"
 
@@ -57,6 +65,10 @@ rule plot_training:
     benchmark:
         out("benchmarks", "plot_training.tsv")
     conda:
-        "../../envs/plotting.yaml"
+        "../../envs/analysis.yaml"
+    threads: 1
+    params:
+        figures=lambda wc: experiment(wc.exp)["figures"],
+        code=library_code("plot_training"),
     script:
         "../../scripts/plot_training.py"

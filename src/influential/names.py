@@ -1,0 +1,49 @@
+"""Names that the Snakefile, the config schema and the library share, each spelled once here.
+
+Imports nothing: the Snakefile, the schema loader and the jobs that only join tables or draw figures read it
+without loading TensorFlow. The schema refers to these tuples as `enum: names.<NAME>` (see config.load_schema).
+"""
+
+# The eight representations of the all-CNN (thesis Table 4.1), input side first: six convolutions, the spatial
+# mean of the last one, the logits.
+LAYERS = ("h1_a", "h1_c", "h2_a", "h2_c", "h3_a", "h3_c", "h3_d", "logits")
+CONV_LAYERS = LAYERS[:6]
+
+# Columns carry the sign convention: L(test; theta without z) - L(test; theta). For retrained networks the actual
+# change is paired (minus the control run's change); RAW is against the checkpoint itself.
+PREDICTED = "pred_loss_change_if_removed"
+ACTUAL = "actual_loss_change_if_removed"
+RAW = "raw_loss_change_if_removed"
+
+SOURCES = ("synthetic", "mnist_bundled", "mnist", "npz", "idx")
+MODEL_KINDS = ("logistic_regression", "all_cnn")
+EXACT, CG, LISSA = "exact", "cg", "lissa"
+ESTIMATORS = (EXACT, CG, LISSA)
+TEST_POINT_RULES = (
+    "index",
+    "original_index",
+    "first_misclassified",
+    "first_correct",
+    "random_misclassified",
+    "random_correct",
+)
+LOO_METHODS = ("refit", "warm_start", "reset", "none")
+RETRAINING = ("warm_start", "reset")  # the methods that retrain the all-CNN in chunks
+COVARIANCES = ("ledoit_wolf", "pinv")
+
+# A retraining chunk is named after its left-out training positions: first, last, and a digest of them all.
+CHUNK_PATTERN = r"\d{5}-\d{5}-[0-9a-f]{8}"
+
+# The embedding-space figures of each test point (thesis figures 5.4-5.18 but t-SNE); captions in workflow/report/.
+EMBEDDING_FIGURES = (
+    "influential_images",
+    "pixel_cosine",
+    "pixel_vs_embedding",
+    "nearest_furthest",
+    "embedding_cosine",
+    "class_boxplots",
+    "outliers",
+    "centroid_relationship",
+    "mahalanobis",
+    "learned_metric",
+)
