@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from influential import data, estimators, io, training
+from influential import estimators, gradients, io, sources, training
 from influential import hessian as hs
 
 REPO = Path(__file__).resolve().parents[1]
@@ -45,7 +45,7 @@ def main():
     log = logging.getLogger("bench")
 
     split = {"method": "random", "n_train": args.train, "n_validation": 0, "n_test": args.test, "seed": 0}
-    dataset = data.build({"source": "mnist_bundled", "split": split}, REPO / "resources" / "mnist_bundled.npz")
+    dataset = sources.build({"source": "mnist_bundled", "split": split}, REPO / "resources" / "mnist_bundled.npz")
     adam = {
         "steps": args.steps,
         "batch_size": 100,
@@ -68,7 +68,7 @@ def main():
     }
 
     # Per-example gradients: batched formula against the vectorised Jacobian on a sample.
-    train_gradients, record["gradients_train_seconds"] = timed(hs.per_example_gradients, model, theta, x, y, 500)
+    train_gradients, record["gradients_train_seconds"] = timed(gradients.per_example_gradients, model, theta, x, y, 500)
     sample = 200
     t = tf.constant(theta)
 

@@ -3,7 +3,7 @@
     python bench/retrain.py [--models 16] [--steps 300] [--batch 100] [--out bench/results]
 
 Trains the all-CNN briefly on 1,000 bundled digits, then continues it (warm start, the same protocol as the
-workflow's loo_chunk jobs) for --models left-out points stacked (loo.models_per_call), and for a few of them one
+workflow's loo_chunk jobs) for --models left-out points stacked (adam.models_per_call), and for a few of them one
 at a time, side by side in one process. Reports model-steps per second for both (start-up and tracing included, as
 a job pays them), and extrapolates the thesis-scale run (1,000 retrains x 30,000 steps x minibatch 500)on this machine.
 """
@@ -18,16 +18,17 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from influential import data, io, loo, training
+from influential import adam, io, sources, training
+from influential.loo import retrain
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def throughput(model, trained, dataset, left_out, steps, batch):
-    settings = loo.RetrainSettings("warm_start", steps, batch, seed=0)
-    schedule = training.AdamSettings(steps=1, batch_size=batch, learning_rate=1e-4)
+    settings = retrain.RetrainSettings("warm_start", steps, batch, seed=0)
+    schedule = adam.AdamSettings(steps=1, batch_size=batch, learning_rate=1e-4)
     started = time.perf_counter()
-    loo.retrain(model, trained.theta, trained.optimizer, schedule, dataset.train, dataset.test, left_out, settings)
+    retrain.retrain(model, trained.theta, trained.optimizer, schedule, dataset.train, dataset.test, left_out, settings)
     return len(left_out) * steps / (time.perf_counter() - started)
 
 
@@ -42,9 +43,9 @@ def main():
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 
     split = {"method": "random", "n_train": 1000, "n_validation": 0, "n_test": 100, "seed": 0}
-    dataset = data.build({"source": "mnist_bundled", "split": split}, REPO / "resources" / "mnist_bundled.npz")
-    adam = {"steps": 500, "batch_size": 100, "learning_rate": 1e-3, "schedule": [], "seed": 0, "log_every": 500}
-    trained = training.train({"kind": "all_cnn", "weight_decay": 0.001}, adam, dataset)
+    dataset = sources.build({"source": "mnist_bundled", "split": split}, REPO / "resources" / "mnist_bundled.npz")
+    settings = {"steps": 500, "batch_size": 100, "learning_rate": 1e-3, "schedule": [], "seed": 0, "log_every": 500}
+    trained = training.train({"kind": "all_cnn", "weight_decay": 0.001}, settings, dataset)
     gpu = bool(tf.config.list_physical_devices("GPU"))
     record = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, GPU: {gpu}",
@@ -60,7 +61,7 @@ def main():
         record["runs"].append(
             {
                 "batch_size": batch,
-                "models_per_call": loo.models_per_call(args.models, batch),
+                "models_per_call": adam.models_per_call(args.models, batch),
                 "vectorised_model_steps_per_second": vectorised,
                 "one_at_a_time_model_steps_per_second": single,
                 "ratio": vectorised / single,

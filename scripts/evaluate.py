@@ -10,7 +10,7 @@ def main(snakemake):
         dataset = io.load_dataset(snakemake.input.dataset)
         predicted = pd.concat([io.read_table(path) for path in snakemake.input.predicted], ignore_index=True)
         joined = evaluation.join(predicted, io.read_table(snakemake.input.actual))
-        agreement = evaluation.agreement(joined, evaluation.marked_positions(dataset))
+        agreement = evaluation.agreement(joined, dataset.marked_positions())
         log.info("agreement:\n%s", agreement.to_string(index=False))
         io.write_table(joined, snakemake.output.joined)
         io.write_table(agreement, snakemake.output.agreement)

@@ -1,6 +1,6 @@
 """Predicted loss change of one test point when each training point is left out, by one estimator."""
 
-from influential import estimators, evaluation, io, job, models
+from influential import estimators, io, job, models
 from influential.hessian import FactorisedHessian
 from influential.names import EXACT
 
@@ -23,7 +23,7 @@ def main(snakemake):
         )
         change = estimator.loss_change_if_removed(dataset.test.x[[position]], dataset.test.y[[position]])[0]
         log.info("%s on %s: predicted loss changes from %.3g to %.3g", name, point["test"], change.min(), change.max())
-        io.write_table(evaluation.influence_table(dataset.train, name, point["test"], change), snakemake.output.table)
+        io.write_table(estimators.table(dataset.train, name, point["test"], change), snakemake.output.table)
         io.write_json({"test": point["test"], **estimator.diagnostics[0]}, snakemake.output.diagnostics)
 
 

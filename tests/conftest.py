@@ -26,3 +26,20 @@ def logistic_problem():
     train = Split(x[:60], y[:60], np.arange(60))
     test = Split(x[60:], y[60:], np.arange(60, n))
     return train, test
+
+
+def digit_arrays() -> dict[str, np.ndarray]:
+    """A user's small image dataset: uint8 28x28 images, three classes in both pools."""
+    rng = np.random.default_rng(0)
+    return {
+        "x_train": rng.integers(0, 256, (30, 28, 28), dtype=np.uint8),
+        "y_train": np.arange(30) % 3,
+        "x_test": rng.integers(0, 256, (12, 28, 28), dtype=np.uint8),
+        "y_test": np.arange(12) % 3,
+    }
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    """An array as an MNIST-format IDX file (unsigned bytes)."""
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(d.to_bytes(4, "big") for d in array.shape)
+    return header + array.astype(np.uint8).tobytes()

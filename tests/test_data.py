@@ -5,9 +5,9 @@ import pytest
 from scipy.special import expit
 
 from influential import sources
-from influential.data import DataError
+from influential.data import DataError, Dataset, Split
 
-from .conftest import BUNDLED
+from .conftest import BUNDLED, digit_arrays, idx_bytes
 
 SYNTHETIC = {
     "means": [[-1.5, -1.5], [1.5, 1.5]],
@@ -82,14 +82,7 @@ def test_koh_split_matches_koh_and_liangs_procedure():
 
 
 def write_npz(path, **overrides):
-    rng = np.random.default_rng(0)
-    arrays = {
-        "x_train": rng.integers(0, 256, (30, 28, 28), dtype=np.uint8),
-        "y_train": np.arange(30) % 3,
-        "x_test": rng.integers(0, 256, (12, 28, 28), dtype=np.uint8),
-        "y_test": np.arange(12) % 3,
-    }
-    arrays.update(overrides)
+    arrays = digit_arrays() | overrides
     arrays = {k: v for k, v in arrays.items() if v is not None}
     np.savez(path, **arrays)
     return arrays
@@ -156,11 +149,6 @@ def test_too_few_examples_for_the_requested_split(tmp_path):
         sources.build({"source": "npz", "path": str(path), "classes": [1, 11], "split": random_split(5, 0, 2)}, BUNDLED)
 
 
-def idx_bytes(array: np.ndarray) -> bytes:
-    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(d.to_bytes(4, "big") for d in array.shape)
-    return header + array.astype(np.uint8).tobytes()
-
-
 @pytest.mark.parametrize("compressed", [False, True])
 def test_idx_folder_gzipped_or_not(tmp_path, compressed):
     arrays = write_npz(tmp_path / "unused.npz")
@@ -224,3 +212,10 @@ def test_keras_mnist_failure_names_the_cache(monkeypatch):
     monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
     with pytest.raises(DataError, match=r"not in the Keras cache .* could not be downloaded \(OSError: no net"):
         sources.load_keras_mnist()
+
+
+def test_marked_positions_follow_source_indices():
+    train = Split(np.zeros((4, 2)), np.zeros(4, dtype=int), np.array([7, 3, 9, 5]))
+    empty = Split(np.zeros((0, 2)), np.zeros(0, dtype=int), np.zeros(0, dtype=int))
+    dataset = Dataset(train, empty, empty, meta={"n_classes": 2, "marked": {"outlier": [9]}})
+    assert dataset.marked_positions() == {"outlier": [2]}

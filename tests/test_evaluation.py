@@ -3,7 +3,6 @@ import pandas as pd
 import pytest
 
 from influential import evaluation
-from influential.data import Dataset, Split
 from influential.names import ACTUAL, PREDICTED
 
 
@@ -34,10 +33,3 @@ def test_agreement_statistics_against_numpy():
     assert row.spearman == pytest.approx(np.corrcoef(rank(p), rank(a))[0, 1])
     assert row.sign_agreement == pytest.approx(np.mean(np.sign(p) == np.sign(a)))
     assert row.outlier_rank_by_abs_actual == 1
-
-
-def test_marked_positions_follow_source_indices():
-    train = Split(np.zeros((4, 2)), np.zeros(4, dtype=int), np.array([7, 3, 9, 5]))
-    empty = Split(np.zeros((0, 2)), np.zeros(0, dtype=int), np.zeros(0, dtype=int))
-    dataset = Dataset(train, empty, empty, meta={"n_classes": 2, "marked": {"outlier": [9]}})
-    assert evaluation.marked_positions(dataset) == {"outlier": [2]}

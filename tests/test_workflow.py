@@ -20,7 +20,7 @@ from scipy.special import expit
 from influential import names, provenance
 from influential.loo import plan
 
-from .conftest import REPO
+from .conftest import REPO, digit_arrays, idx_bytes
 
 pytestmark = pytest.mark.workflow
 
@@ -289,20 +289,9 @@ def test_a_bad_config_stops_before_any_job_with_one_line(tmp_path, config, messa
     assert not (tmp_path / "results").exists()
 
 
-def idx_bytes(array: np.ndarray) -> bytes:
-    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(d.to_bytes(4, "big") for d in array.shape)
-    return header + array.astype(np.uint8).tobytes()
-
-
 def write_source(folder: Path, problem: str) -> dict:
     """A user's data with one problem, and the dataset config that reads it."""
-    rng = np.random.default_rng(0)
-    arrays = {
-        "x_train": rng.integers(0, 256, (30, 28, 28), dtype=np.uint8),
-        "y_train": np.arange(30) % 3,
-        "x_test": rng.integers(0, 256, (12, 28, 28), dtype=np.uint8),
-        "y_test": np.arange(12) % 3,
-    }
+    arrays = digit_arrays()
     if problem == "truncated_idx":
         for key, stem in (("x_train", "train-images-idx3-ubyte"), ("y_train", "train-labels-idx1-ubyte")):
             (folder / f"{stem}.gz").write_bytes(gzip.compress(idx_bytes(arrays[key])))

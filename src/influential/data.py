@@ -38,3 +38,10 @@ class Dataset:
     @property
     def n_classes(self) -> int:
         return int(self.meta["n_classes"])
+
+    def marked_positions(self) -> dict[str, list[int]]:
+        """Training positions of the points the source marks (e.g. the synthetic outlier), by mark."""
+        return {
+            name: np.flatnonzero(np.isin(self.train.index, indices)).tolist()
+            for name, indices in self.meta.get("marked", {}).items()
+        }

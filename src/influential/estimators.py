@@ -15,12 +15,15 @@ import logging
 import time
 
 import numpy as np
+import pandas as pd
 import scipy.sparse.linalg
 import tensorflow as tf
 
 from influential import gradients, names
 from influential import hessian as hs
+from influential.data import Split
 from influential.errors import InputError
+from influential.names import PREDICTED
 
 log = logging.getLogger(__name__)
 
@@ -173,6 +176,20 @@ class LissaInfluence(InverseHvpInfluence):
                 "damped Hessian (see hessian/spectrum.json)"
             )
         return s, {"spread": float(np.std(estimates, axis=0).mean()) if self.repeats > 1 else float("nan")}
+
+
+def table(train: Split, estimator: str, test: str, change: np.ndarray) -> pd.DataFrame:
+    """One estimator's predicted loss changes for one test point, one row per training point."""
+    return pd.DataFrame(
+        {
+            "estimator": estimator,
+            "test": test,
+            "train_position": np.arange(len(train)),
+            "train_index": train.index,
+            "label": train.y,
+            PREDICTED: change,
+        }
+    )
 
 
 ESTIMATORS = {cls.name: cls for cls in (ExactInfluence, ConjugateGradientInfluence, LissaInfluence)}

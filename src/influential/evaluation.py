@@ -4,30 +4,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from influential.data import Dataset, Split
 from influential.names import ACTUAL, EXACT, PREDICTED, RAW
-
-
-def influence_table(train: Split, estimator: str, test: str, change: np.ndarray) -> pd.DataFrame:
-    """One estimator's predicted loss changes for one test point, one row per training point."""
-    return pd.DataFrame(
-        {
-            "estimator": estimator,
-            "test": test,
-            "train_position": np.arange(len(train)),
-            "train_index": train.index,
-            "label": train.y,
-            PREDICTED: change,
-        }
-    )
-
-
-def marked_positions(dataset: Dataset) -> dict[str, list[int]]:
-    """Training positions of the points the source marks (e.g. the synthetic outlier), by mark."""
-    return {
-        name: np.flatnonzero(np.isin(dataset.train.index, indices)).tolist()
-        for name, indices in dataset.meta.get("marked", {}).items()
-    }
 
 
 def join(predicted: pd.DataFrame, actual: pd.DataFrame) -> pd.DataFrame:

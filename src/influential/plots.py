@@ -11,7 +11,6 @@ import seaborn as sns
 
 from influential import io
 from influential.data import Dataset
-from influential.evaluation import marked_positions
 from influential.names import ACTUAL, PREDICTED, RAW
 
 sns.set_theme(style="whitegrid", context="notebook")
@@ -51,7 +50,7 @@ def _two_dimensional(dataset: Dataset, test_points: pd.DataFrame, theta: np.ndar
     )
     fig, ax = plt.subplots(figsize=(6.5, 5.5))
     sns.scatterplot(data=train, x="x1", y="x2", hue="class", palette=_palette(len(names)), s=28, alpha=0.8, ax=ax)
-    for name, positions in marked_positions(dataset).items():
+    for name, positions in dataset.marked_positions().items():
         for pos in positions:
             x1, x2 = dataset.train.x[pos]
             ax.scatter([x1], [x2], s=220, facecolors="none", edgecolors="black", linewidths=1.5)
@@ -101,7 +100,7 @@ def predicted_vs_actual(joined: pd.DataFrame, agreement: pd.DataFrame, dataset: 
     fig, axes = plt.subplots(nrows, ncols, figsize=(5.6 * ncols, 4.8 * nrows), squeeze=False)
     for ax in axes.flat[len(tests) :]:
         ax.set_visible(False)
-    marked = {pos: name for name, positions in marked_positions(dataset).items() for pos in positions}
+    marked = {pos: name for name, positions in dataset.marked_positions().items() for pos in positions}
     for ax, test in zip(axes.flat, tests, strict=False):
         group = joined[joined["test"] == test].assign(**{"class": lambda d: [names[c] for c in d["label"]]})
         sns.scatterplot(
