@@ -7,6 +7,7 @@ import tensorflow as tf
 from influential import adam, gradients, models, training
 from influential import hessian as hs
 from influential.data import Dataset, Split
+from influential.errors import InputError
 
 TABLE_4_1 = {  # thesis Table 4.1, batch dimension left out
     "h1_a": (26, 26, 8),
@@ -156,7 +157,7 @@ def test_learning_rate_schedule_and_minibatches():
     assert len(set(epoch)) == 9  # three disjoint batches, the tenth example left for the next permutation
     again = adam.minibatches(10, 3, seed=7)
     assert np.array_equal(next(again), epoch[:3])
-    with pytest.raises(ValueError, match=r"training\.batch_size 11 is larger than the 10 training examples"):
+    with pytest.raises(InputError, match=r"batch_size 11 is larger than the 10 training examples"):
         next(adam.minibatches(10, 11, seed=0))
 
 

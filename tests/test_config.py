@@ -18,6 +18,9 @@ def minimal(**experiment):
     return {"experiments": {"exp": exp}}
 
 
+ENOUGH_FOR_BATCHES_OF_500 = {"source": "synthetic", "split": {"n_train": 600, "n_validation": 0, "n_test": 5}}
+
+
 def error_of(config, schema) -> str:
     with pytest.raises(cfg.ConfigError) as info:
         cfg.validate(config, schema)
@@ -132,7 +135,7 @@ def test_shipped_configs_are_valid(schema, path):
 
 
 def test_training_keys_follow_the_model_kind(schema):
-    cnn = minimal(model={"kind": "all_cnn"}, loo={"method": "none"})
+    cnn = minimal(model={"kind": "all_cnn"}, loo={"method": "none"}, dataset=ENOUGH_FOR_BATCHES_OF_500)
     exp = cfg.validate(cnn, schema)["experiments"]["exp"]
     assert exp["model"] == {"kind": "all_cnn", "weight_decay": 0.001}
     assert exp["training"]["steps"] == 500000 and exp["training"]["learning_rate"] == 1e-4
@@ -147,11 +150,38 @@ def test_training_keys_follow_the_model_kind(schema):
     )
 
 
+def test_what_the_config_shows_about_the_data_is_checked_before_any_job(schema):
+    # 20 drawn training examples and the synthetic outlier: k and batch sizes up to 21 are fine
+    cnn = {"model": {"kind": "all_cnn"}, "training": {"batch_size": 21}}
+    assert cfg.validate(minimal(**cnn, loo={"method": "warm_start", "k": 21, "batch_size": 21}), schema)
+    assert error_of(minimal(**cnn | {"training": {"batch_size": 22}}, loo={"method": "none"}), schema) == (
+        "config: experiments.exp.training.batch_size: 22 is larger than the training split (21)"
+    )
+    assert error_of(minimal(**cnn, loo={"method": "warm_start", "k": 22, "batch_size": 10}), schema) == (
+        "config: experiments.exp.loo.k: 22 points to retrain, but the training split has 21"
+    )
+    assert error_of(minimal(**cnn, loo={"method": "warm_start", "k": 10, "batch_size": 30}), schema) == (
+        "config: experiments.exp.loo.batch_size: 30 is larger than the training split (21)"
+    )
+    label = minimal(test_points=[{"name": "t", "select": "first_correct", "label": 2}])
+    assert error_of(label, schema) == (
+        "config: experiments.exp.test_points.0.label: 2 is not a class of this dataset (labels 0..1)"
+    )
+    index = minimal(test_points=[{"name": "t", "select": "index", "index": 5}])
+    assert error_of(index, schema) == "config: experiments.exp.test_points.0.index: 5 is outside the test split (0..4)"
+
+
 def test_embedding_settings(schema):
-    exp = cfg.validate(minimal(model={"kind": "all_cnn"}, loo={"method": "none"}), schema)["experiments"]["exp"]
+    cnn = minimal(model={"kind": "all_cnn"}, loo={"method": "none"}, dataset=ENOUGH_FOR_BATCHES_OF_500)
+    exp = cfg.validate(cnn, schema)["experiments"]["exp"]
     assert exp["embeddings"]["covariance"] == "ledoit_wolf" and len(exp["embeddings"]["layers"]) == 8
     assert exp["embeddings"]["ann"]["epochs"] == 250 and exp["embeddings"]["tsne"]["perplexity"] == 19
-    wrong = minimal(model={"kind": "all_cnn"}, loo={"method": "none"}, embeddings={"layers": ["h1_a"]})
+    wrong = minimal(
+        model={"kind": "all_cnn"},
+        loo={"method": "none"},
+        dataset=ENOUGH_FOR_BATCHES_OF_500,
+        embeddings={"layers": ["h1_a"]},
+    )
     assert error_of(wrong, schema) == (
         "config: experiments.exp.embeddings.table_layer: 'logits' is not in embeddings.layers"
     )

@@ -9,6 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 from influential import io
+from influential.errors import InputError
 
 NOTHING_LEFT_OUT = -1  # the left-out position of a model that keeps every point (training, the control)
 CPU_EXAMPLES_PER_CALL = 2000  # see models_per_call
@@ -89,7 +90,7 @@ def adam_update(theta, m, v, step, gradient, learning_rate):
 def minibatches(n: int, batch_size: int, seed: int) -> Iterator[np.ndarray]:
     """Endless minibatch indices: a fresh permutation per epoch, a short remainder dropped (as Koh's DataSet)."""
     if batch_size > n:
-        raise ValueError(f"training.batch_size {batch_size} is larger than the {n} training examples")
+        raise InputError(f"batch_size {batch_size} is larger than the {n} training examples")
     rng = np.random.default_rng(seed)
     while True:
         order = rng.permutation(n)

@@ -135,6 +135,15 @@ def _check_semantics(config: dict) -> None:
             n_train = _sizes(dataset)[0]
             if loo["k"] > n_train:
                 raise ConfigError(f"{where}.loo.k: {loo['k']} points to retrain, but the training split has {n_train}")
+            if loo["batch_size"] > n_train:
+                raise ConfigError(
+                    f"{where}.loo.batch_size: {loo['batch_size']} is larger than the training split ({n_train})"
+                )
+        if kind == "all_cnn" and exp["training"]["batch_size"] > _sizes(dataset)[0]:
+            raise ConfigError(
+                f"{where}.training.batch_size: {exp['training']['batch_size']} is larger than the training split "
+                f"({_sizes(dataset)[0]})"
+            )
         embedding = exp["embeddings"]
         if embedding["table_layer"] not in embedding["layers"]:
             raise ConfigError(
