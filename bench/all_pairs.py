@@ -53,6 +53,7 @@ def main():
         "schedule": [],
         "seed": 0,
         "log_every": args.steps,
+        "checkpoint_every": args.steps,
     }
     trained, t_train = timed(training.train, {"kind": "all_cnn", "weight_decay": 0.001}, adam, dataset)
     model, theta = trained.model, trained.theta

@@ -44,7 +44,15 @@ def main():
 
     split = {"method": "random", "n_train": 1000, "n_validation": 0, "n_test": 100, "seed": 0}
     dataset = sources.build({"source": "mnist_bundled", "split": split}, REPO / "resources" / "mnist_bundled.npz")
-    settings = {"steps": 500, "batch_size": 100, "learning_rate": 1e-3, "schedule": [], "seed": 0, "log_every": 500}
+    settings = {
+        "steps": 500,
+        "batch_size": 100,
+        "learning_rate": 1e-3,
+        "schedule": [],
+        "seed": 0,
+        "log_every": 500,
+        "checkpoint_every": 500,
+    }
     trained = training.train({"kind": "all_cnn", "weight_decay": 0.001}, settings, dataset)
     gpu = bool(tf.config.list_physical_devices("GPU"))
     record = {

@@ -17,7 +17,7 @@ def main(snakemake):
             ],
             ignore_index=True,
         )
-        compact = embeddings.table_5_1(correlations, layer, snakemake.params.estimator)
+        compact = embeddings.table_5_1(correlations, layer, snakemake.params.estimators)
         overlap = pd.DataFrame([embeddings.mahalanobis_overlap(t, t["test"].iloc[0], layer) for t in tables])
         log.info("Table 5.1:\n%s\n%s", compact.to_string(float_format="%.3f"), overlap.to_string(index=False))
         io.write_table(correlations, snakemake.output.correlations)

@@ -3,6 +3,7 @@
 from influential import estimators, io, job, models
 from influential.hessian import FactorisedHessian
 from influential.names import EXACT
+from influential.trajectory import Trajectory
 
 
 def main(snakemake):
@@ -10,6 +11,7 @@ def main(snakemake):
         dataset = io.load_dataset(snakemake.input.dataset)
         theta, meta = io.load_model(snakemake.input.model)
         point = io.read_json(snakemake.input.test_point)
+        train_gradients, trajectory = (snakemake.input.get(role) for role in ("train_gradients", "trajectory"))
         name, position = snakemake.wildcards.estimator, point["test_position"]
         estimator = estimators.build(
             name,
@@ -18,8 +20,9 @@ def main(snakemake):
             theta,
             dataset.train.x,
             dataset.train.y,
-            train_gradients=io.load_arrays(snakemake.input.train_gradients)["gradients"],
+            train_gradients=io.load_arrays(train_gradients)["gradients"] if train_gradients else None,
             factorised=FactorisedHessian.load(snakemake.input.hessian) if name == EXACT else None,
+            trajectory=Trajectory.load(trajectory) if trajectory else None,
         )
         change = estimator.loss_change_if_removed(dataset.test.x[[position]], dataset.test.y[[position]])[0]
         log.info("%s on %s: predicted loss changes from %.3g to %.3g", name, point["test"], change.min(), change.max())

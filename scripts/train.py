@@ -12,6 +12,7 @@ def main(snakemake):
         io.write_table(trained.log, snakemake.output.training_log)
         io.write_json(trained.summary, snakemake.output.summary)
         io.write_table(trained.test_predictions, snakemake.output.test_predictions)
+        trained.trajectory.save(snakemake.output.trajectory)
 
 
 if "snakemake" in globals():

@@ -167,7 +167,15 @@ def small_dataset(n=60):
     return Dataset(split(0, n), split(n, n + 20), split(n, n), meta={"n_classes": 10, "marked": {}})
 
 
-ADAM = {"steps": 30, "batch_size": 20, "learning_rate": 0.01, "schedule": [], "seed": 0, "log_every": 10}
+ADAM = {
+    "steps": 30,
+    "batch_size": 20,
+    "learning_rate": 0.01,
+    "schedule": [],
+    "seed": 0,
+    "log_every": 10,
+    "checkpoint_every": 10,
+}
 
 
 def test_training_is_reproducible_and_logs_each_interval():

@@ -113,10 +113,10 @@ def test_table_5_1_and_the_mahalanobis_overlap():
             for i, q in enumerate(quantities)
         ]
     )
-    wide = embeddings.table_5_1(long, "logits", "exact")
+    wide = embeddings.table_5_1(long, "logits", ["exact"])
     assert wide.columns.tolist() == ["b_test", "a_test"]  # the config's order
     assert wide["a_test"].tolist() == [14, 12, 10, 11, 13]
-    assert wide.index[0] == "predicted influence"
+    assert wide.index[0] == "predicted influence (exact)"
 
 
 def test_metrics_table_joins_influence_per_training_point():

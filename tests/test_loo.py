@@ -21,7 +21,9 @@ def setup():
     train, test = Split(x[:20], y[:20], np.arange(20)), Split(x[20:], y[20:], np.arange(20, 24))
     schedule = adam.AdamSettings(steps=10, batch_size=8, learning_rate=1e-3, schedule=((12, 0.1),))
     theta = model.initial_params(0)
-    theta, state, _ = training.fit_adam(model, _dataset(train, test), schedule, theta, adam.AdamState.zeros_like(theta))
+    theta, state, *_ = training.fit_adam(
+        model, _dataset(train, test), schedule, theta, adam.AdamState.zeros_like(theta)
+    )
     return model, theta, state, schedule, train, test
 
 

@@ -51,9 +51,16 @@ TINY = {
                 "split": {"n_train": 40, "n_validation": 10, "n_test": 15, "seed": 0},
             },
             "model": {"kind": "all_cnn"},
-            "training": {"steps": 30, "batch_size": 20, "learning_rate": 0.003, "schedule": [], "log_every": 10},
+            "training": {
+                "steps": 30,
+                "batch_size": 20,
+                "learning_rate": 0.003,
+                "schedule": [],
+                "log_every": 10,
+                "checkpoint_every": 10,
+            },
             "influence": {
-                "estimators": ["exact", "cg", "lissa"],
+                "estimators": ["exact", "cg", "lissa", "tracin", "hydra", "hydra_free"],
                 "damping": 2.0,  # the barely trained net has eigenvalues down to about -1.4
                 "cg": {"tol": 1e-4, "max_iter": 30},
                 "lissa": {"scale": 50.0, "depth": 100, "batch_size": 10},
@@ -329,6 +336,7 @@ def test_bad_data_stops_its_job_with_one_line_and_no_traceback(tmp_path, problem
     experiment = {
         "dataset": dataset,
         "model": {"kind": "all_cnn"},
+        "training": {"batch_size": 10},
         "test_points": [{"name": "t", "select": "index", "index": 0}],
         "loo": {"method": "none"},
     }
@@ -359,7 +367,7 @@ def test_dry_run_resolves_the_dag(tmp_path, preset):
 def test_cnn_estimators_all_pairs_and_training(tiny_run):
     exp = tiny_run / "tiny_cnn"
     comparison = pd.read_csv(exp / "tables" / "estimators.csv").query("test == 'first'")
-    assert sorted(comparison["estimator"]) == ["cg", "exact", "lissa"] and (comparison["reference"] == "exact").all()
+    assert sorted(comparison["estimator"]) == sorted(names.ESTIMATORS) and (comparison["reference"] == "exact").all()
     rows = comparison.set_index("estimator")
     assert rows.loc["exact", "relative_residual"] < 1e-4 and rows.loc["cg", "pearson_with_reference"] > 0.999
     with np.load(exp / "influence" / "all_pairs.npz") as pairs:
@@ -370,8 +378,10 @@ def test_cnn_estimators_all_pairs_and_training(tiny_run):
     np.testing.assert_allclose(matrix[0], exact[names.PREDICTED], rtol=1e-4, atol=1e-9)
     log = pd.read_csv(exp / "model" / "training_log.csv")
     assert log["step"].tolist() == [10, 20, 30]
-    with np.load(exp / "model" / "model.npz") as model:
+    with np.load(exp / "model" / "model.npz") as model, np.load(exp / "model" / "trajectory.npz") as trajectory:
         assert model["theta"].shape == (2616,) and int(model["adam_step"]) == 30
+        assert trajectory["steps"].tolist() == [0, 10, 20, 30] and trajectory["learning_rates"].shape == (30,)
+        np.testing.assert_array_equal(trajectory["thetas"][-1], model["theta"])
     spectrum = json.loads((exp / "hessian" / "spectrum.json").read_text())
     assert spectrum["n_params"] == 2616 and spectrum["damping"] == 2.0 and spectrum["damped_positive_definite"]
     assert matplotlib.image.imread(exp / "figures" / "training.png").std() > 0.05
@@ -409,6 +419,9 @@ def test_cnn_leave_one_out_fan_out(tiny_run):
     agreement = pd.read_csv(exp / "tables" / "agreement.csv")
     assert set(agreement["actual"]) == {"paired", "raw"} and (agreement["n"] == 4).all()
     assert set(agreement["test"]) == {"first", "second"}
+    # HYDRA differentiates exactly the paired change of these 10 retraining steps: it predicts them to first order
+    hydra = agreement.query("estimator == 'hydra' and actual == 'paired'")
+    assert len(hydra) == 2 and (hydra["pearson"] > 0.95).all(), hydra
 
 
 def test_a_lost_chunk_is_the_only_one_retrained(tiny_run, tmp_path):
@@ -478,7 +491,7 @@ def test_adding_a_test_point_plans_only_its_jobs_and_the_aggregations(tiny_run, 
     new = sorted((rule, w["exp"]) for rule, w in jobs if rule in per_point and w.get("test") == "third")
     assert new == sorted(
         [("test_point", "tiny_cnn"), ("test_point", "tiny_synthetic"), ("influence", "tiny_synthetic")]
-        + [("influence", "tiny_cnn")] * 3
+        + [("influence", "tiny_cnn")] * 6
         + [(rule, "tiny_cnn") for rule in ("embedding_metrics", "learned_metric", "plot_embeddings")]
     )
     # an old test point's influence is never redone; its embedding jobs may be, as new retrained points join it
@@ -576,20 +589,20 @@ def test_embedding_space_analysis(tiny_run):
     assert logits["selected"].sum() == 4 and logits[names.ACTUAL].notna().sum() >= 4
 
     correlations = pd.read_csv(exp / "tables" / "embedding_correlations.csv")
-    assert len(correlations) == 2 * 8 * (4 + 3) and (correlations["n"] == 4).all()
+    assert len(correlations) == 2 * 8 * (4 + 6) and (correlations["n"] == 4).all()
     assert set(correlations["quantity"]) == {
         "pixel_cosine", "embedding_cosine", "mahalanobis", "centroid_relationship",
-        "predicted_exact", "predicted_cg", "predicted_lissa",
+        *(f"predicted_{name}" for name in names.ESTIMATORS),
     }  # fmt: skip
     chosen = logits[logits["selected"]]
     row = correlations.query("test == 'first' and layer == 'logits' and quantity == 'mahalanobis'").iloc[0]
     assert row["pearson"] == pytest.approx(stats.pearsonr(chosen["mahalanobis"], chosen[names.ACTUAL])[0])
     compact = pd.read_csv(exp / "tables" / "table_5_1.csv")
-    assert compact.columns.tolist()[1:] == ["first", "second"] and len(compact) == 5
+    assert compact.columns.tolist()[1:] == ["first", "second"] and len(compact) == 4 + 6  # six estimators
     assert compact.set_index(compact.columns[0]).loc["Mahalanobis distance to class centroid", "first"] == (
         pytest.approx(row["pearson"])
     )
-    assert "| predicted influence" in (exp / "tables" / "table_5_1.md").read_text()
+    assert "| predicted influence (lissa)" in (exp / "tables" / "table_5_1.md").read_text()
     overlap = pd.read_csv(exp / "tables" / "mahalanobis_overlap.csv").set_index("test")
     furthest = set(logits.nlargest(4, "mahalanobis")["train_position"])
     assert overlap.loc["first", "overlap"] == len(furthest & set(chosen["train_position"]))

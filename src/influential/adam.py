@@ -25,6 +25,7 @@ class AdamSettings:
     schedule: tuple[tuple[int, float], ...] = ()
     seed: int = 0
     log_every: int = 1000
+    checkpoint_every: int = 1000
 
     @classmethod
     def from_config(cls, training: dict) -> "AdamSettings":
@@ -36,6 +37,7 @@ class AdamSettings:
             schedule,
             training["seed"],
             training["log_every"],
+            training["checkpoint_every"],
         )
 
     def learning_rate_at(self, step: int) -> float:
@@ -126,7 +128,10 @@ def stacked_losses(model, thetas: np.ndarray, x: np.ndarray, y: np.ndarray, batc
     )
 
 
-def _stacked_step(model):
+def stacked_step(model):
+    """A compiled Adam step of K models on one minibatch of (x_all, y_all), model k's left-out position masked out of
+    its mean loss; returns the new parameters and moments and the gradient each model stepped along."""
+
     @tf.function
     def step(thetas, m, v, t, x_all, y_all, batch, left_out, rate):
         xb, yb = tf.gather(x_all, batch), tf.gather(y_all, batch)
@@ -136,7 +141,8 @@ def _stacked_step(model):
             losses = stacked_cross_entropy(model, thetas, xb, yb)
             objective = tf.reduce_sum(keep * losses, axis=1) / tf.reduce_sum(keep, axis=1)
             total = tf.reduce_sum(objective + model.stacked_regularizer(thetas))
-        return adam_update(thetas, m, v, t, tape.gradient(total, thetas), rate)
+        gradient = tape.gradient(total, thetas)
+        return (*adam_update(thetas, m, v, t, gradient, rate), gradient)
 
     return step
 
@@ -152,7 +158,7 @@ def run(
     seed: int,
     steps: int,
     rate_at: Callable[[int], float],
-    report: Callable[[int, np.ndarray], None] | None = None,
+    report: Callable[[int, AdamState, np.ndarray], None] | None = None,
     every: int = 0,
 ) -> tuple[np.ndarray, AdamState]:
     """Continue K models (thetas and the state's m, v: (K, n_params)) for `steps` Adam updates on the mean loss +
@@ -160,7 +166,7 @@ def run(
 
     Every model sees the same minibatches; model k's training position left_out[k] is masked out of its mean
     (NOTHING_LEFT_OUT: none). The update after t completed updates uses rate_at(t). Every `every` updates and after
-    the last, report(completed updates, current thetas) is called (to log, or to stop by raising).
+    the last, report(completed updates, the current state, thetas) is called (to log, record, or stop by raising).
     """
     tf.config.experimental.enable_op_determinism()  # the same inputs give the same weights, run after run
     left_out = np.asarray(left_out, dtype=np.int64)
@@ -170,14 +176,19 @@ def run(
         tuple(tf.constant(part) for part in parts)
         for parts in zip(*(np.array_split(a, cut) for a in (thetas, state.m, state.v, left_out)), strict=True)
     ]
-    step = _stacked_step(model)
+    step = stacked_step(model)
     x_all, y_all = tf.constant(x), tf.constant(y)
     batches = minibatches(len(y), batch_size, seed)
     last = state.step + steps
     for done in range(state.step, last):
         rate, t, batch = tf.constant(rate_at(done), thetas.dtype), tf.constant(done), tf.constant(next(batches))
-        groups = [(*step(th, m, v, t, x_all, y_all, batch, out, rate), out) for th, m, v, out in groups]
+        groups = [(*step(th, m, v, t, x_all, y_all, batch, out, rate)[:3], out) for th, m, v, out in groups]
         if report is not None and every and ((done + 1 - state.step) % every == 0 or done + 1 == last):
-            report(done + 1, np.vstack([group[0].numpy() for group in groups]))
-    m, v = (np.vstack([group[i].numpy() for group in groups]) for i in (1, 2))
-    return np.vstack([group[0].numpy() for group in groups]), AdamState(m, v, last)
+            report(done + 1, *_gathered(groups, done + 1))
+    state, thetas = _gathered(groups, last)
+    return thetas, state
+
+
+def _gathered(groups, step: int) -> tuple[AdamState, np.ndarray]:
+    thetas, m, v = (np.vstack([group[i].numpy() for group in groups]) for i in range(3))
+    return AdamState(m, v, step), thetas

@@ -144,6 +144,11 @@ def _check_semantics(config: dict) -> None:
                 f"{where}.training.batch_size: {exp['training']['batch_size']} is larger than the training split "
                 f"({_sizes(dataset)[0]})"
             )
+        trajectory = sorted(set(exp["influence"]["estimators"]) & set(names.TRAJECTORY_ESTIMATORS))
+        if trajectory and kind != "all_cnn":
+            raise ConfigError(
+                f"{where}.influence.estimators: {', '.join(trajectory)} need an Adam-trained model (all_cnn)"
+            )
         embedding = exp["embeddings"]
         if embedding["table_layer"] not in embedding["layers"]:
             raise ConfigError(

@@ -172,7 +172,6 @@ def correlations(table: pd.DataFrame, test: str, resamples: int, seed: int) -> p
 
 
 TABLE_5_1 = {
-    "predicted influence": "predicted_{estimator}",
     "Mahalanobis distance to class centroid": "mahalanobis",
     "cosine similarity in pixel space": "pixel_cosine",
     "cosine similarity in embedding": "embedding_cosine",
@@ -180,13 +179,14 @@ TABLE_5_1 = {
 }
 
 
-def table_5_1(correlations: pd.DataFrame, layer: str, estimator: str) -> pd.DataFrame:
-    """Thesis Table 5.1: Pearson correlation with actual influence, rows as the thesis, one column per test point."""
+def table_5_1(correlations: pd.DataFrame, layer: str, estimators: list[str]) -> pd.DataFrame:
+    """Thesis Table 5.1: Pearson correlation with actual influence, one row per estimator's predicted influence and
+    then the thesis' metric rows, one column per test point."""
     chosen = correlations[correlations["layer"] == layer]
     wide = chosen.pivot(index="quantity", columns="test", values="pearson")
-    rows = {label: quantity.format(estimator=estimator) for label, quantity in TABLE_5_1.items()}
+    rows = {f"predicted influence ({name})": f"predicted_{name}" for name in estimators} | TABLE_5_1
     table = wide.loc[list(rows.values())].set_axis(list(rows), axis=0)
-    table.index.name = f"Pearson with actual influence ({layer}; predicted: {estimator})"
+    table.index.name = f"Pearson with actual influence ({layer})"
     return table[list(dict.fromkeys(correlations["test"]))]
 
 

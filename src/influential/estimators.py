@@ -1,5 +1,5 @@
-"""Influence estimators behind one interface: build from a model, its parameters and the training data, then ask
-for `loss_change_if_removed(x_test, y_test)`.
+"""Influence estimators behind one interface: build from a model, its parameters and the training data (and, for
+TracIn and HYDRA, its training trajectory), then ask for `loss_change_if_removed(x_test, y_test)`.
 
 Sign convention (Koh & Liang eq. 2, with removal = up-weighting by -1/n): the predicted change of a test point's
 loss when training point z is left out is
@@ -19,11 +19,14 @@ import pandas as pd
 import scipy.sparse.linalg
 import tensorflow as tf
 
-from influential import gradients, names
+from influential import gradients, hydra, names
 from influential import hessian as hs
+from influential.adam import AdamSettings
 from influential.data import Split
 from influential.errors import InputError
+from influential.loo.retrain import RetrainSettings
 from influential.names import PREDICTED
+from influential.trajectory import Trajectory, walk
 
 log = logging.getLogger(__name__)
 
@@ -192,7 +195,68 @@ def table(train: Split, estimator: str, test: str, change: np.ndarray) -> pd.Dat
     )
 
 
-ESTIMATORS = {cls.name: cls for cls in (ExactInfluence, ConjugateGradientInfluence, LissaInfluence)}
+class TracInInfluence:
+    """TracInCP (Pruthi et al. 2020): the sum over recorded checkpoints k of rate_k g_test(theta_k) . g_z(theta_k),
+    loss gradients without the regulariser, `checkpoints` of them spread evenly over training (its last included).
+    Positive: z is a proponent, leaving it out would raise the test loss. Its scale is the paper's, a sum of
+    first-order loss reductions at the checkpoints, not a predicted loss change."""
+
+    name = names.TRACIN
+
+    def __init__(self, model, x_train, y_train, trajectory: Trajectory, checkpoints: int, batch_size: int = 512):
+        self.model, self.x_train, self.y_train, self.trajectory = model, x_train, y_train, trajectory
+        later = np.arange(1, len(trajectory.steps))  # the start (random weights) is no checkpoint
+        self.records = np.unique(np.round(np.linspace(later[0], later[-1], min(checkpoints, len(later)))).astype(int))
+        self.batch_size = batch_size
+        self.diagnostics: list[dict] = []
+
+    def loss_change_if_removed(self, x_test: np.ndarray, y_test: np.ndarray) -> np.ndarray:
+        started, total = time.perf_counter(), np.zeros((len(y_test), len(self.y_train)))
+        steps = self.trajectory.steps[self.records]
+        for record, step in zip(self.records, steps, strict=True):
+            theta = self.trajectory.thetas[record]
+            rate = self.trajectory.rate(min(int(step), self.trajectory.last - 1))
+            train = gradients.per_example_gradients(self.model, theta, self.x_train, self.y_train, self.batch_size)
+            test = gradients.per_example_gradients(self.model, theta, x_test, y_test, self.batch_size)
+            total += rate * (test.astype(np.float64) @ train.T.astype(np.float64))
+        seconds = time.perf_counter() - started
+        self.diagnostics = [{"estimator": self.name, "seconds": seconds, "checkpoints": steps.tolist()}] * len(y_test)
+        log.info("tracin: %d checkpoints (steps %s) in %.1f s", len(steps), steps.tolist(), seconds)
+        return total
+
+
+class HydraInfluence:
+    """HYDRA (see influential.hydra) over a trajectory: the predicted loss change of leaving z out of every minibatch
+    of the run, -g_test(theta_last) . d theta_last / d w_z, by one adjoint sweep per test point. Hessian-aware
+    (`hydra`) carries the minibatch Hessian; Hessian-free (`hydra_free`) only the weight decay's."""
+
+    def __init__(self, model, x_train, y_train, trajectory: Trajectory, hessian_aware: bool, batch_size: int = 512):
+        self.model, self.x_train, self.y_train, self.trajectory = model, x_train, y_train, trajectory
+        self.hessian_aware, self.batch_size = hessian_aware, batch_size
+        self.name = names.HYDRA if hessian_aware else names.HYDRA_FREE
+        self.diagnostics: list[dict] = []
+
+    def loss_change_if_removed(self, x_test: np.ndarray, y_test: np.ndarray) -> np.ndarray:
+        last = self.trajectory.thetas[-1]
+        test_gradients = gradients.per_example_gradients(self.model, last, x_test, y_test, self.batch_size)
+        rows, self.diagnostics = [], []
+        for g in test_gradients:
+            started = time.perf_counter()
+            rows.append(
+                hydra.sensitivities(self.model, self.trajectory, self.x_train, self.y_train, -g, self.hessian_aware)
+            )
+            seconds = time.perf_counter() - started
+            window = [self.trajectory.first, int(self.trajectory.steps[-1])]
+            self.diagnostics.append({"estimator": self.name, "seconds": seconds, "window": window})
+            log.info("%s: steps %d-%d walked back in %.1f s", self.name, *window, seconds)
+        return np.stack(rows)
+
+
+ESTIMATORS = {
+    **{cls.name: cls for cls in (ExactInfluence, ConjugateGradientInfluence, LissaInfluence, TracInInfluence)},
+    names.HYDRA: HydraInfluence,
+    names.HYDRA_FREE: HydraInfluence,
+}
 
 
 def build(
@@ -205,12 +269,25 @@ def build(
     *,
     train_gradients: np.ndarray | None = None,
     factorised=None,
-) -> InverseHvpInfluence:
+    trajectory: Trajectory | None = None,
+):
     """The estimator `name` from the settings it uses: the experiment's `influence.damping` and
-    `influence.batch_size`, and for cg and lissa their own section (`cg`, `lissa`) of the validated config."""
+    `influence.batch_size`, its own section (names.SETTINGS_SECTIONS) of the validated config, and for HYDRA over
+    the retraining window the leave-one-out settings (`retrain`) and the training schedule (`schedule`). TracIn and
+    HYDRA read the training `trajectory`."""
     if name not in ESTIMATORS:
         raise InputError(f"influence.estimators: unknown estimator {name!r} (known: {', '.join(ESTIMATORS)})")
-    common = {"train_gradients": train_gradients, "batch_size": settings["batch_size"]}
+    batch_size = settings["batch_size"]
+    if name == names.TRACIN:
+        return TracInInfluence(model, x_train, y_train, trajectory, settings["tracin"]["checkpoints"], batch_size)
+    if name in (names.HYDRA, names.HYDRA_FREE):
+        if settings["hydra"]["window"] == "retrain":
+            control = RetrainSettings.from_config(settings["retrain"]).control(
+                model, *trajectory.state(-1), AdamSettings.from_config(settings["schedule"])
+            )
+            trajectory = walk(model, control, x_train, y_train, settings["hydra"]["segment"])
+        return HydraInfluence(model, x_train, y_train, trajectory, name == names.HYDRA, batch_size)
+    common = {"train_gradients": train_gradients, "batch_size": batch_size}
     args = (model, theta, x_train, y_train, settings["damping"])
     if name == names.EXACT:
         return ExactInfluence(*args, factorised=factorised, **common)

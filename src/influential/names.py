@@ -17,8 +17,13 @@ RAW = "raw_loss_change_if_removed"
 
 SOURCES = ("synthetic", "mnist_bundled", "mnist", "npz", "idx")
 MODEL_KINDS = ("logistic_regression", "all_cnn")
-EXACT, CG, LISSA = "exact", "cg", "lissa"
-ESTIMATORS = (EXACT, CG, LISSA)
+EXACT, CG, LISSA = "exact", "cg", "lissa"  # inverse-Hessian-vector products at the trained parameters
+TRACIN, HYDRA, HYDRA_FREE = "tracin", "hydra", "hydra_free"  # along the recorded training trajectory
+ESTIMATORS = (EXACT, CG, LISSA, TRACIN, HYDRA, HYDRA_FREE)
+TRAJECTORY_ESTIMATORS = (TRACIN, HYDRA, HYDRA_FREE)
+# The section of an experiment's `influence` config that holds an estimator's own settings.
+SETTINGS_SECTIONS = {CG: "cg", LISSA: "lissa", TRACIN: "tracin", HYDRA: "hydra", HYDRA_FREE: "hydra"}
+HYDRA_WINDOWS = ("retrain", "full")
 TEST_POINT_RULES = (
     "index",
     "original_index",

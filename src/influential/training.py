@@ -1,6 +1,7 @@
 """Fitting the models: scikit-learn's lbfgs for logistic regression, minibatch Adam (adam.run) for the all-CNN."""
 
 import logging
+import math
 import time
 import warnings
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from influential.adam import AdamSettings, AdamState
 from influential.errors import InputError
 from influential.gradients import objective_gradient
 from influential.selection import PREDICTIONS
+from influential.trajectory import Trajectory
 
 log = logging.getLogger(__name__)
 
@@ -46,13 +48,19 @@ def evaluate(model, theta: np.ndarray, split) -> dict:
 
 def fit_adam(
     model, dataset, settings: AdamSettings, theta: np.ndarray, state: AdamState
-) -> tuple[np.ndarray, AdamState, pd.DataFrame]:
-    """Continue Adam from (theta, state) for settings.steps updates; log every settings.log_every."""
+) -> tuple[np.ndarray, AdamState, pd.DataFrame, Trajectory]:
+    """Continue Adam from (theta, state) for settings.steps updates; log every settings.log_every and record the
+    trajectory every settings.checkpoint_every (and at the start and the end)."""
     rows, started, last = [], time.perf_counter(), state.step + settings.steps
+    records = [(state.step, theta, state.m, state.v)]
 
-    def report(step: int, thetas: np.ndarray) -> None:
+    def report(step: int, current: AdamState, thetas: np.ndarray) -> None:
         if not np.all(np.isfinite(thetas)):
             raise TrainingError(f"step {step}: parameters are not finite; lower training.learning_rate")
+        if (step - state.step) % settings.checkpoint_every == 0 or step == last:
+            records.append((step, thetas[0], current.m[0], current.v[0]))
+        if (step - state.step) % settings.log_every and step != last:
+            return
         row = {
             "step": step,
             "learning_rate": settings.learning_rate_at(step - 1),
@@ -89,9 +97,12 @@ def fit_adam(
         settings.steps,
         settings.learning_rate_at,
         report,
-        settings.log_every,
+        math.gcd(settings.log_every, settings.checkpoint_every),
     )
-    return thetas[0], AdamState(stacked.m[0], stacked.v[0], stacked.step), pd.DataFrame(rows)
+    steps, record_thetas, m, v = (np.stack(column) for column in zip(*records, strict=True))
+    rates = np.array([settings.learning_rate_at(t) for t in range(state.step, last)])
+    trajectory = Trajectory(steps, record_thetas, m, v, rates, settings.batch_size, settings.seed)
+    return thetas[0], AdamState(stacked.m[0], stacked.v[0], stacked.step), pd.DataFrame(rows), trajectory
 
 
 def accuracy(model, theta: np.ndarray, x: np.ndarray, y: np.ndarray) -> float:
@@ -118,6 +129,7 @@ class Trained:
     log: pd.DataFrame  # solver facts (logistic regression) or one row per logging interval (Adam)
     summary: dict  # objective, gradient norm and accuracies at the final parameters
     optimizer: AdamState | None  # what warm-started retraining needs to continue exactly where training stopped
+    trajectory: Trajectory  # Adam's path (TracIn, HYDRA); a solver's fit: its end point only
     test_predictions: pd.DataFrame  # what the chosen test points are picked from
 
 
@@ -133,10 +145,12 @@ def train(model_config: dict, training_config: dict, dataset) -> Trained:
         if not info["converged"]:
             log.warning("lbfgs stopped at max_iter=%d before reaching tol", training_config["max_iter"])
         state, table = None, pd.DataFrame([info])
+        end = AdamState.zeros_like(theta[None])
+        trajectory = Trajectory(np.array([info["n_iter"]]), theta[None], end.m, end.v, np.zeros(0), len(train_split), 0)
     else:
         settings = AdamSettings.from_config(training_config)
         theta0 = model.initial_params(settings.seed)
-        theta, state, table = fit_adam(model, dataset, settings, theta0, AdamState.zeros_like(theta0))
+        theta, state, table, trajectory = fit_adam(model, dataset, settings, theta0, AdamState.zeros_like(theta0))
     gradient = objective_gradient(model, theta, train_split.x, train_split.y)
     test = predictions(model, theta, dataset.test)
     summary = {
@@ -149,4 +163,4 @@ def train(model_config: dict, training_config: dict, dataset) -> Trained:
         "test_accuracy": float(np.mean(test["predicted"] == test["label"])) if len(test) else float("nan"),
     }
     log.info("trained: %s", summary)
-    return Trained(model, theta, table, summary, state, test)
+    return Trained(model, theta, table, summary, state, trajectory, test)

@@ -64,22 +64,32 @@ def influence_files(exp, suffix, tests=None):
 
 
 def influence_inputs(wildcards):
-    """Only the exact estimator reads the (expensive) factorised Hessian."""
+    """What an estimator reads besides the data and the model: TracIn and HYDRA the trajectory; the others the
+    cached per-example gradients, and exact the (expensive) factorised Hessian."""
+    if wildcards.estimator in names.TRAJECTORY_ESTIMATORS:
+        return {"trajectory": out("model", "trajectory.npz").format(exp=wildcards.exp)}
+    chosen = {"train_gradients": out("influence", "train_gradients.npz")}
     if wildcards.estimator == names.EXACT:
-        return {"hessian": out("hessian", "hessian.npz").format(exp=wildcards.exp)}
-    return {}
+        chosen["hessian"] = out("hessian", "hessian.npz")
+    return {role: path.format(exp=wildcards.exp) for role, path in chosen.items()}
 
 
 def estimator_settings(wildcards):
-    """The influence settings one estimator uses: the shared damping and batch size, and its own section (cg,
-    lissa), so that changing another estimator's settings reruns nothing of this one."""
-    influence = experiment(wildcards.exp)["influence"]
-    own = wildcards.estimator
-    return {
-        "damping": influence["damping"],
-        "batch_size": influence["batch_size"],
-        **({own: influence[own]} if own in influence else {}),
-    }
+    """The influence settings one estimator uses: the shared damping and batch size, its own section (cg, lissa,
+    tracin, hydra), and for HYDRA over the retraining window what that window is, so that changing another
+    estimator's settings reruns nothing of this one."""
+    settings = experiment(wildcards.exp)
+    influence = settings["influence"]
+    section = names.SETTINGS_SECTIONS.get(wildcards.estimator)
+    chosen = {"damping": influence["damping"], "batch_size": influence["batch_size"]}
+    if section:
+        chosen[section] = influence[section]
+    if section == "hydra" and influence["hydra"]["window"] == "retrain":
+        chosen |= {
+            "retrain": retrain_settings(wildcards.exp),
+            "schedule": settings["training"],
+        }
+    return chosen
 
 
 def name_pattern(chosen):

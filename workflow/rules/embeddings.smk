@@ -126,7 +126,7 @@ rule embedding_tables:
     params:
         bootstrap=lambda wc: experiment(wc.exp)["embeddings"]["bootstrap"],
         layer=lambda wc: experiment(wc.exp)["embeddings"]["table_layer"],
-        estimator=lambda wc: experiment(wc.exp)["loo"]["estimator"],
+        estimators=lambda wc: estimators(wc.exp),
         code=library_code("embedding_tables"),
     script:
         "../../scripts/embedding_tables.py"

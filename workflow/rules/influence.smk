@@ -51,7 +51,6 @@ rule influence:
         dataset=rules.dataset.output[0],
         model=rules.train.output.model,
         test_point=rules.test_point.output[0],
-        train_gradients=rules.train_gradients.output[0],
     output:
         table=out("influence", "{estimator}", "{test}.parquet"),
         diagnostics=out("influence", "{estimator}", "{test}.json"),

@@ -11,6 +11,7 @@ rule train:
             subcategory="Model",
         ),
         test_predictions=out("model", "test_predictions.parquet"),
+        trajectory=out("model", "trajectory.npz"),
     log:
         out("logs", "train.log"),
     benchmark:

@@ -19,6 +19,7 @@ from influential import adam
 from influential.adam import AdamSettings, AdamState
 from influential.data import Split
 from influential.training import TrainingError
+from influential.trajectory import Trajectory
 
 CONTROL = adam.NOTHING_LEFT_OUT  # the control model leaves nothing out
 
@@ -40,6 +41,23 @@ class RetrainSettings:
     def from_config(cls, loo: dict) -> "RetrainSettings":
         return cls(loo["method"], loo["steps"], loo["batch_size"], loo["seed"], loo.get("learning_rate"))
 
+    def start(self, model, theta: np.ndarray, state: AdamState) -> tuple[np.ndarray, AdamState]:
+        """Where every retrained model (and the control) starts: the checkpoint, or a fresh initialisation."""
+        if self.protocol == "warm_start":
+            return theta, state
+        fresh = model.initial_params(self.seed)
+        return fresh, AdamState.zeros_like(fresh)
+
+    def rate(self, schedule: AdamSettings, step: int) -> float:
+        """The learning rate of the update after `step` completed ones."""
+        return self.learning_rate or schedule.learning_rate_at(step)
+
+    def control(self, model, theta: np.ndarray, state: AdamState, schedule: AdamSettings) -> Trajectory:
+        """The control run's window, not yet walked: what HYDRA differentiates to predict the paired change."""
+        start, first = self.start(model, theta, state)
+        rates = [self.rate(schedule, t) for t in range(first.step, first.step + self.steps)]
+        return Trajectory.starting_at(start, first, np.array(rates), self.batch_size, self.seed)
+
 
 def retrain(
     model,
@@ -57,14 +75,11 @@ def retrain(
     Returns each model's final parameters and its loss on every test example.
     """
     k = len(left_out)
-    if settings.protocol == "warm_start":
-        start, first = np.tile(theta, (k, 1)), state.tiled(k)
-    else:
-        start = np.tile(model.initial_params(settings.seed), (k, 1))
-        first = AdamState.zeros_like(start)
+    start, first = settings.start(model, theta, state)
+    start, first = np.tile(start, (k, 1)), first.tiled(k)
     started = time.perf_counter()
 
-    def report(step: int, _) -> None:
+    def report(step: int, *_) -> None:
         done = step - first.step
         log.info("retraining %d models: step %d of %d (%.0f s)", k, done, settings.steps, time.perf_counter() - started)
 
@@ -78,7 +93,7 @@ def retrain(
         settings.batch_size,
         settings.seed,
         settings.steps,
-        lambda step: settings.learning_rate or schedule.learning_rate_at(step),
+        lambda step: settings.rate(schedule, step),
         report,
         log_every,
     )
