@@ -75,6 +75,11 @@ def test_hessian_aware_hydra_is_the_derivative_of_the_test_loss_by_a_points_weig
         numeric = (model.losses(up, test_x, test_y)[0] - model.losses(down, test_x, test_y)[0]) / (2 * eps)
         assert derivative[i] == pytest.approx(numeric, rel=1e-4), i
     assert np.count_nonzero(derivative) >= N - 2  # each point sits in some minibatch (two per epoch drop out)
+    # the estimator over the whole run predicts the loss change of leaving a point out: minus that derivative
+    settings = {"batch_size": 64, "hydra": {"window": "full", "segment": 100}}
+    full = estimators.build("hydra", settings, model, last, dataset.train.x, dataset.train.y, trajectory=trajectory)
+    np.testing.assert_allclose(full.loss_change_if_removed(test_x, test_y)[0], -derivative, rtol=1e-10)
+    assert full.diagnostics[0]["window"] == [0, 8]
 
 
 def forward_hessian_free(model, trajectory, dataset, direction):
