@@ -56,6 +56,7 @@ localrules:
     plot_dataset,
     plot_influence_vs_loo,
     plot_training,
+    plot_parameter_change,
 
 
 include: "workflow/rules/data.smk"

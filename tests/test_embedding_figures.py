@@ -7,6 +7,7 @@ import pytest
 from scipy import stats
 
 from influential import embedding_figures as figures
+from influential import plots
 from influential.names import ACTUAL
 
 
@@ -93,3 +94,16 @@ def test_the_other_figures_draw_every_panel(metrics):
     for fig in drawn.values():
         assert all(ax.get_title() or ax.get_xlabel() for ax in fig.axes)
         plt.close(fig)
+
+
+def test_parameter_change_maps_show_every_parameter_with_its_distance():
+    changes = {"warm_start": np.full(2616, 1e-3), "reset": np.linspace(-1, 1, 2616)}
+    fig = plots.parameter_change_maps(changes, 17)
+    images = [ax for ax in fig.axes if ax.get_images()]
+    assert [ax.get_title() for ax in images] == [
+        f"warm_start: distance {np.sqrt(2616) * 1e-3:.4g}",
+        f"reset: distance {np.linalg.norm(changes['reset']):.4g}",
+    ]
+    shown = images[1].get_images()[0].get_array()
+    assert shown.shape == (52, 52) and np.ma.count(shown) == 2616  # one pixel per parameter, the rest blank
+    plt.close(fig)

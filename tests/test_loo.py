@@ -187,3 +187,15 @@ def test_a_damaged_or_misnamed_chunk_stops_with_its_name(setup, tmp_path):
         io.CorruptFileError, match=rf"^{good}: cannot be read \(.*\); it is damaged or incomplete: delete"
     ):
         plan.retrained_chunks(folder)
+
+
+def test_parameter_changes_of_warm_start_and_complete_retraining(setup):
+    """Thesis figure 5.19: the warm-started change is the chunk engine's for the same point; starting over lands
+    much further away."""
+    model, theta, state, schedule, train, test = setup
+    warm = retrain.RetrainSettings("warm_start", steps=4, batch_size=8, seed=0)
+    changes = retrain.parameter_changes(model, theta, state, schedule, _dataset(train, test), 5, warm, reset_seed=9)
+    assert list(changes) == ["warm_start", "reset"]
+    chunk = retrain.retrain_chunk(model, theta, state, schedule, train, test, np.array([5]), warm)
+    assert np.linalg.norm(changes["warm_start"]) == pytest.approx(chunk["param_distance"].iloc[0], rel=1e-5)
+    assert np.linalg.norm(changes["reset"]) > 10 * np.linalg.norm(changes["warm_start"])

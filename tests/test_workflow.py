@@ -419,6 +419,15 @@ def test_cnn_leave_one_out_fan_out(tiny_run):
     agreement = pd.read_csv(exp / "tables" / "agreement.csv")
     assert set(agreement["actual"]) == {"paired", "raw"} and (agreement["n"] == 4).all()
     assert set(agreement["test"]) == {"first", "second"}
+    # figure 5.19: the first test point's top point, warm-started (the chunk engine's distance) and from scratch
+    change = pd.read_csv(exp / "tables" / "parameter_change.csv")
+    top = selected.query("test == 'first' and rank == 0")["train_position"].item()
+    assert change["protocol"].tolist() == ["warm_start", "reset"] and change["steps"].tolist() == [10, 30]
+    assert (change["train_position"] == top).all()
+    distance = actual.query("train_position == @top")["param_distance"].iloc[0]
+    assert change["param_distance"].iloc[0] == pytest.approx(distance, rel=1e-4)
+    assert change["param_distance"].iloc[1] > 10 * distance
+    assert matplotlib.image.imread(exp / "figures" / "parameter_change.png").std() > 0.05
     # HYDRA differentiates exactly the paired change of these 10 retraining steps: it predicts them to first order
     hydra = agreement.query("estimator == 'hydra' and actual == 'paired'")
     assert len(hydra) == 2 and (hydra["pearson"] > 0.95).all(), hydra
@@ -556,6 +565,7 @@ def test_changing_a_plotting_option_redraws_figures_only(tiny_run, tmp_path):
         "plot_training",
         "plot_embeddings",
         "plot_tsne",
+        "plot_parameter_change",
     }
 
 

@@ -137,6 +137,24 @@ def predicted_vs_actual(joined: pd.DataFrame, agreement: pd.DataFrame, dataset: 
     return fig
 
 
+def parameter_change_maps(changes: dict[str, np.ndarray], position: int):
+    """Thesis figure 5.19: every parameter's change (one pixel each, in the order of the flat vector) after
+    retraining without one training point, one panel per protocol, each on its own symmetric colour scale."""
+    fig, axes = plt.subplots(1, len(changes), figsize=(6 * len(changes), 5.2), squeeze=False)
+    for ax, (protocol, change) in zip(axes[0], changes.items(), strict=True):
+        side = int(np.ceil(np.sqrt(len(change))))
+        grid = np.full(side * side, np.nan)
+        grid[: len(change)] = change
+        limit = float(np.abs(change).max()) or 1.0
+        image = ax.imshow(grid.reshape(side, side), cmap="RdBu_r", vmin=-limit, vmax=limit)
+        ax.set_title(f"{protocol}: distance {np.linalg.norm(change):.4g}")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        fig.colorbar(image, ax=ax, shrink=0.8, label="change of the parameter")
+    fig.suptitle(f"Parameters after retraining without training point {position}, minus the checkpoint")
+    return fig
+
+
 def training_curves(log: pd.DataFrame):
     """Loss and accuracy on train and validation against the step, with the learning rate."""
     long = log.melt(id_vars=["step"], value_vars=[c for c in log.columns if c.startswith(("train_", "validation_"))])

@@ -176,6 +176,11 @@ def experiment_targets(exp):
         targets.append(out("influence", "all_pairs.npz"))
     if is_cnn(exp):
         targets.append(out("figures", "training.png"))
+    if settings["loo"]["method"] in names.RETRAINING:
+        targets += [
+            out("figures", "parameter_change.png"),
+            out("tables", "parameter_change.csv"),
+        ]
     if settings["loo"]["method"] != "none":
         targets.append(out("tables", "agreement.csv"))
         targets += expand(

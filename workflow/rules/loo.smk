@@ -104,3 +104,42 @@ rule loo_gather:
         code=library_code("loo_gather"),
     script:
         "../../scripts/loo_gather.py"
+
+
+# Thesis figure 5.19: the first test point's most influential training point left out, warm-started and from scratch.
+rule parameter_change:
+    input:
+        dataset=rules.dataset.output[0],
+        model=rules.train.output.model,
+        predicted=lambda wc: out(
+            "influence",
+            experiment(wc.exp)["loo"]["estimator"],
+            f"{test_names(wc.exp)[0]}.parquet",
+        ).format(exp=wc.exp),
+    output:
+        changes=out("loo", "parameter_change.npz"),
+        table=report(
+            out("tables", "parameter_change.csv"),
+            caption="../report/parameter_change_table.rst",
+            category="{exp}",
+            subcategory="Leave-one-out",
+        ),
+    log:
+        out("logs", "parameter_change.log"),
+    benchmark:
+        out("benchmarks", "parameter_change.tsv")
+    wildcard_constraints:
+        exp=with_loo(*names.RETRAINING),
+    conda:
+        "../../envs/tensorflow.yaml"
+    threads: 1
+    resources:
+        gpu=1,
+        runtime=training_runtime,
+        mem_mb=job_memory_mb,
+    params:
+        retrain=lambda wc: retrain_settings(wc.exp),
+        training=lambda wc: experiment(wc.exp)["training"],
+        code=library_code("parameter_change"),
+    script:
+        "../../scripts/parameter_change.py"

@@ -72,3 +72,27 @@ rule plot_training:
         code=library_code("plot_training"),
     script:
         "../../scripts/plot_training.py"
+
+
+rule plot_parameter_change:
+    input:
+        rules.parameter_change.output.changes,
+    output:
+        report(
+            out("figures", "parameter_change.png"),
+            caption="../report/parameter_change.rst",
+            category="{exp}",
+            subcategory="Leave-one-out",
+        ),
+    log:
+        out("logs", "plot_parameter_change.log"),
+    benchmark:
+        out("benchmarks", "plot_parameter_change.tsv")
+    conda:
+        "../../envs/analysis.yaml"
+    threads: 1
+    params:
+        figures=lambda wc: experiment(wc.exp)["figures"],
+        code=library_code("plot_parameter_change"),
+    script:
+        "../../scripts/plot_parameter_change.py"

@@ -146,6 +146,29 @@ def retrain_chunk(
     )
 
 
+def parameter_changes(
+    model,
+    theta: np.ndarray,
+    state: AdamState,
+    schedule: AdamSettings,
+    dataset,
+    position: int,
+    warm: RetrainSettings,
+    reset_seed: int,
+) -> dict[str, np.ndarray]:
+    """Thesis figure 5.19: how far leaving one point out moves every parameter from the checkpoint, when retraining
+    continues from it (`warm`) and when it starts over (`reset`: a fresh initialisation and minibatch order from
+    `reset_seed`, the whole training schedule), by protocol."""
+    reset = RetrainSettings("reset", schedule.steps, schedule.batch_size, reset_seed)
+    return {
+        settings.protocol: retrain(
+            model, theta, state, schedule, dataset.train, dataset.test, np.array([position]), settings
+        )["thetas"][0]
+        - theta
+        for settings in (warm, reset)
+    }
+
+
 def _gradient_norms(model, thetas, train: Split, left_out, batch_size: int = 500) -> np.ndarray:
     """Norm of each model's full objective gradient (its left-out point excluded) at its final parameters."""
     t = tf.constant(thetas)
