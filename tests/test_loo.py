@@ -199,3 +199,9 @@ def test_parameter_changes_of_warm_start_and_complete_retraining(setup):
     chunk = retrain.retrain_chunk(model, theta, state, schedule, train, test, np.array([5]), warm)
     assert np.linalg.norm(changes["warm_start"]) == pytest.approx(chunk["param_distance"].iloc[0], rel=1e-5)
     assert np.linalg.norm(changes["reset"]) > 10 * np.linalg.norm(changes["warm_start"])
+
+    # an experiment whose leave-one-out starts over still compares both protocols, for loo.steps warm-started
+    retraining = retrain.RetrainSettings("reset", steps=4, batch_size=8, seed=0)
+    again = retrain.parameter_changes(model, theta, state, schedule, _dataset(train, test), 5, retraining, 9)
+    assert list(again) == ["warm_start", "reset"]
+    np.testing.assert_array_equal(again["warm_start"], changes["warm_start"])

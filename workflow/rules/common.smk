@@ -75,13 +75,15 @@ def influence_inputs(wildcards):
 
 
 def estimator_settings(wildcards):
-    """The influence settings one estimator uses: the shared damping and batch size, its own section (cg, lissa,
-    tracin, hydra), and for HYDRA over the retraining window what that window is, so that changing another
-    estimator's settings reruns nothing of this one."""
+    """The influence settings one estimator uses: the shared batch size (and damping, where a damped system is
+    solved), its own section (cg, lissa, tracin, hydra), and for HYDRA over the retraining window what that window
+    is, so that changing another estimator's settings reruns nothing of this one."""
     settings = experiment(wildcards.exp)
     influence = settings["influence"]
     section = names.SETTINGS_SECTIONS.get(wildcards.estimator)
-    chosen = {"damping": influence["damping"], "batch_size": influence["batch_size"]}
+    chosen = {"batch_size": influence["batch_size"]}
+    if wildcards.estimator not in names.TRAJECTORY_ESTIMATORS:  # they solve no damped system
+        chosen["damping"] = influence["damping"]
     if section:
         chosen[section] = influence[section]
     if section == "hydra" and influence["hydra"]["window"] == "retrain":

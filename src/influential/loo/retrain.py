@@ -9,7 +9,7 @@ checkpoint) or paired (against the control, which cancels the drift of continued
 import logging
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -153,12 +153,13 @@ def parameter_changes(
     schedule: AdamSettings,
     dataset,
     position: int,
-    warm: RetrainSettings,
+    retraining: RetrainSettings,
     reset_seed: int,
 ) -> dict[str, np.ndarray]:
     """Thesis figure 5.19: how far leaving one point out moves every parameter from the checkpoint, when retraining
-    continues from it (`warm`) and when it starts over (`reset`: a fresh initialisation and minibatch order from
-    `reset_seed`, the whole training schedule), by protocol."""
+    continues from it (`retraining`'s steps, warm-started whatever its protocol) and when it starts over (`reset`: a
+    fresh initialisation and minibatch order from `reset_seed`, the whole training schedule), by protocol."""
+    warm = replace(retraining, protocol="warm_start")
     reset = RetrainSettings("reset", schedule.steps, schedule.batch_size, reset_seed)
     return {
         settings.protocol: retrain(
