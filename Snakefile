@@ -16,7 +16,13 @@ os.environ.update(
     PYTHONPATH=os.pathsep.join([LIBRARY, *filter(None, [os.environ.get("PYTHONPATH")])])
 )
 
-from influential.config import ConfigError, load_schema, load_yaml, validate
+from influential.config import (
+    ConfigError,
+    chooses_retrained,
+    load_schema,
+    load_yaml,
+    validate,
+)
 
 if os.path.exists("config.yaml"):
     try:

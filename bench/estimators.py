@@ -85,7 +85,7 @@ def main():
             factorised=factorised,
             trajectory=trained.trajectory,
         )
-        estimator.loss_change_if_removed(x_test, y_test)
+        estimator.change_if_removed(x_test, y_test)
         per_point = (time.perf_counter() - started) / len(picks)
         runs[name] = {"seconds_per_test_point": per_point, "all_test_points_hours": per_point * args.test / 3600}
         logging.info("%s: %.2f s per test point", name, per_point)

@@ -1,8 +1,10 @@
-"""Predicted loss change of one test point when each training point is left out, by one estimator."""
+"""Predicted change of one test point's objective (its loss, or another: cross-loss influence) when each training
+point is left out, by one estimator."""
 
-from influential import estimators, io, job, models
+from influential import cross_loss, estimators, io, job, models
 from influential.hessian import FactorisedHessian
 from influential.names import EXACT
+from influential.objectives import Objective
 from influential.trajectory import Trajectory
 
 
@@ -13,10 +15,12 @@ def main(snakemake):
         point = io.read_json(snakemake.input.test_point)
         train_gradients, trajectory = (snakemake.input.get(role) for role in ("train_gradients", "trajectory"))
         name, position = snakemake.wildcards.estimator, point["test_position"]
+        model = models.from_meta(meta)
+        objective = cross_loss.bind(Objective.from_config(point["objective"]), model, dataset)
         estimator = estimators.build(
             name,
             snakemake.params.settings,
-            models.from_meta(meta),
+            model,
             theta,
             dataset.train.x,
             dataset.train.y,
@@ -24,8 +28,12 @@ def main(snakemake):
             factorised=FactorisedHessian.load(snakemake.input.hessian) if name == EXACT else None,
             trajectory=Trajectory.load(trajectory) if trajectory else None,
         )
-        change = estimator.loss_change_if_removed(dataset.test.x[[position]], dataset.test.y[[position]])[0]
-        log.info("%s on %s: predicted loss changes from %.3g to %.3g", name, point["test"], change.min(), change.max())
+        x, y = dataset.test.x[[position]], dataset.test.y[[position]]
+        change = estimator.change_if_removed(x, y, objective)[0]
+        log.info(
+            "%s on %s: predicted changes of its %s from %.3g to %.3g",
+            *(name, point["test"], point["objective_label"], change.min(), change.max()),
+        )
         io.write_table(estimators.table(dataset.train, name, point["test"], change), snakemake.output.table)
         io.write_json({"test": point["test"], **estimator.diagnostics[0]}, snakemake.output.diagnostics)
 

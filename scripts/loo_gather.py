@@ -1,4 +1,5 @@
-"""Every leave-one-out model's test losses (retraining chunks, or refits) as actual influence on each test point."""
+"""Every leave-one-out model's test losses (retraining chunks, or refits), or its values of another test objective,
+as actual influence on each test point."""
 
 from pathlib import Path
 
@@ -15,7 +16,11 @@ def main(snakemake):
         else:
             tables = {Path(path).stem: io.read_table(path, plan.CHUNK_COLUMNS) for path in snakemake.input.tables}
         points = io.read_table(snakemake.input.test_points, ["test", "test_position"])
-        actual = gather.gather(tables, points, selected)
+        objectives = {
+            Path(path).stem: io.read_table(path, ["table", "model", "train_position", "value"])
+            for path in snakemake.input.objectives
+        }
+        actual = gather.gather(tables, points, selected, objectives)
         log.info("%d left-out points, %d test points", actual["train_position"].nunique(), actual["test"].nunique())
         io.write_table(actual, snakemake.output[0])
 

@@ -13,26 +13,29 @@ def main(snakemake):
         images, test_image = dataset.train.x, dataset.test.x[point["test_position"]]
         label = f"{snakemake.params.layer} layer"
         n, dpi = snakemake.params.figures["images"], snakemake.params.figures["dpi"]
+        objective = point["objective_label"]
         drawn = {
             "influential_images": figures.influential_images(
-                metrics, images, test_image, point["label"], point["predicted"], n
+                metrics, images, test_image, point["label"], point["predicted"], n, objective
             ),
-            "pixel_cosine": figures.metric_vs_influence(metrics, "pixel_cosine", "cosine similarity in pixel space"),
+            "pixel_cosine": figures.metric_vs_influence(
+                metrics, "pixel_cosine", "cosine similarity in pixel space", objective
+            ),
             "pixel_vs_embedding": figures.pixel_vs_embedding(metrics),
             "nearest_furthest": figures.nearest_and_furthest(metrics, images, test_image, n),
             "embedding_cosine": figures.metric_vs_influence(
-                metrics, "embedding_cosine", f"cosine similarity in embedding ({label})"
+                metrics, "embedding_cosine", f"cosine similarity in embedding ({label})", objective
             ),
-            "class_boxplots": figures.class_boxplots(metrics),
-            "outliers": figures.outlier_boxplot(metrics),
+            "class_boxplots": figures.class_boxplots(metrics, objective),
+            "outliers": figures.outlier_boxplot(metrics, objective),
             "centroid_relationship": figures.metric_vs_influence(
-                metrics, "centroid_relationship", f"centroid relationship ({label})"
+                metrics, "centroid_relationship", f"centroid relationship ({label})", objective
             ),
             "mahalanobis": figures.metric_vs_influence(
-                metrics, "mahalanobis", f"Mahalanobis distance to class centroid ({label})"
+                metrics, "mahalanobis", f"Mahalanobis distance to class centroid ({label})", objective
             ),
             "learned_metric": figures.ann_results(
-                io.read_table(snakemake.input.history), io.read_table(snakemake.input.predictions)
+                io.read_table(snakemake.input.history), io.read_table(snakemake.input.predictions), objective
             ),
         }
         for name, figure in drawn.items():

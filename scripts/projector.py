@@ -10,7 +10,8 @@ def main(snakemake):
     with job.run(snakemake) as log:
         dataset = io.load_dataset(snakemake.input.dataset)
         logits = io.load_arrays(snakemake.input.logits)
-        points = io.read_table(snakemake.input.test_points).set_index("test_position")["test"]
+        # one test example can be several test points (e.g. with different objectives)
+        points = io.read_table(snakemake.input.test_points).groupby("test_position")["test"].agg(", ".join)
         parts = []
         for name, split in (("train", dataset.train), ("test", dataset.test)):
             positions = np.arange(len(split))

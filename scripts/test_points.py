@@ -7,7 +7,7 @@ from influential import io, job
 
 def main(snakemake):
     with job.run(snakemake) as log:
-        table = pd.DataFrame([io.read_json(path) for path in snakemake.input])
+        table = pd.json_normalize([io.read_json(path) for path in snakemake.input])  # objective.kind, .class, ...
         log.info("test points:\n%s", table.to_string(index=False))
         io.write_table(table, snakemake.output[0])
 

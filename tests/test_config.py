@@ -188,3 +188,48 @@ def test_embedding_settings(schema):
     assert error_of(minimal(embeddings={"covariance": "inverse"}), schema).startswith(
         "config: experiments.exp.embeddings.covariance: 'inverse' is not one of"
     )
+
+
+def point(objective: dict) -> list[dict]:
+    return [{"name": "t", "select": "index", "index": 0, "objective": objective}]
+
+
+@pytest.mark.parametrize(
+    ("objective", "message"),
+    [
+        ({"kind": "probability"}, "experiments.exp.test_points.0.objective: 'class' is a required property"),
+        ({"kind": "embedding_distance"}, "experiments.exp.test_points.0.objective: 'position' is a required property"),
+        ({"kind": "probability", "class": 2}, "test_points.0.objective.class: 2 is not a class of this dataset (0..1)"),
+        ({"kind": "margin", "layer": "h2_a"}, "objective.layer: logistic_regression has only the layer 'logits', not"),
+        (
+            {"kind": "embedding_distance", "split": "test", "position": 5},
+            "experiments.exp.test_points.0.objective.position: 5 is outside the test split (0..4)",
+        ),
+        (
+            {"kind": "loss"},
+            "experiments.exp.test_points.0.objective.kind: 'loss' is not one of 'cross_entropy', 'margin',",
+        ),
+    ],
+)
+def test_bad_test_objectives_are_named(schema, objective, message):
+    assert message in error_of(minimal(test_points=point(objective)), schema)
+
+
+def test_test_objectives_default_to_the_loss_and_retraining_needs_one(schema):
+    exp = cfg.validate(minimal(), schema)["experiments"]["exp"]
+    assert exp["test_points"][0]["objective"] == {"kind": "cross_entropy", "layer": "logits", "split": "train"}
+    cnn = minimal(
+        model={"kind": "all_cnn"},
+        dataset={"source": "mnist_bundled", "split": {"n_train": 20, "n_validation": 0, "n_test": 5}},
+        training={"steps": 2, "batch_size": 5},
+        test_points=point({"kind": "margin"}),
+        loo={"method": "warm_start", "k": 2, "batch_size": 5},
+    )
+    assert error_of(cnn, schema).endswith(
+        "retraining (loo.method warm_start) needs a test point that chooses the points to retrain (objective "
+        "cross_entropy, or choose_retrained: true)"
+    )
+    cnn["experiments"]["exp"]["test_points"][0]["choose_retrained"] = True
+    chooser = cfg.validate(cnn, schema)["experiments"]["exp"]["test_points"][0]
+    assert cfg.chooses_retrained(chooser)
+    assert not cfg.chooses_retrained({**chooser, "objective": {"kind": "cross_entropy"}, "choose_retrained": False})

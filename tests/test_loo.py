@@ -80,15 +80,29 @@ def test_chunk_table_pairs_each_model_with_the_control(setup):
     assert table["param_distance"].iloc[3] == 0 and (table["param_distance"].iloc[:3] > 0).all()
     assert table["steps"].tolist() == [4, 4, 4, 0] and (table["gradient_norm"] > 0).all()
 
-    points = pd.DataFrame({"test": ["b", "d"], "test_position": [1, 3]})
-    selected = pd.DataFrame({"train_position": [5, 9], "test": ["b", "b"]})
-    gathered = gather.gather({"x": table, "y": table}, points, selected).set_index(["test", "train_position"])
-    assert len(gathered) == 4 and (gathered["chunk"] == "x").all()  # a point in two chunks is kept once
+    # every model's parameters are stored with it, and give the test losses recorded beside them
+    for row in table.itertuples():
+        np.testing.assert_allclose(model.losses(row.theta, test.x, test.y), row.test_losses, rtol=1e-5)
+    np.testing.assert_array_equal(table["theta"].iloc[3], theta)
+
+    points = pd.DataFrame({"test": ["b", "d", "e"], "test_position": [1, 3, 3]})
+    selected = pd.DataFrame({"train_position": [5, 9, 9], "test": ["b", "b", "d"]})
+    # "e" has another objective, measured on the stored models (here: the squared norm of the parameters)
+    values = table[["model", "train_position"]].assign(value=[float(t @ t) for t in table["theta"]])
+    both = pd.concat([values.assign(table=name) for name in ("x", "y")])
+    gathered = gather.gather({"x": table, "y": table}, points, selected, {"e": both})
+    gathered = gathered.set_index(["test", "train_position"])
+    assert len(gathered) == 6 and (gathered["chunk"] == "x").all()  # a point in two chunks is kept once
+    norms = values["value"].to_numpy()
     for (name, position), row in gathered.iterrows():
         i, j = [5, 9].index(position), points.set_index("test").loc[name, "test_position"]
-        assert row[ACTUAL] == pytest.approx(losses[i, j] - losses[2, j], abs=1e-6)
-        assert row[RAW] == pytest.approx(losses[i, j] - losses[3, j], abs=1e-6)
-        assert row["selected"] == (name == "b")
+        value = norms if name == "e" else losses[:, j]
+        assert row[ACTUAL] == pytest.approx(value[i] - value[2], abs=1e-6)
+        assert row[RAW] == pytest.approx(value[i] - value[3], abs=1e-6)
+        # each test point is judged on its own selection; one that chose none (another objective) on every model
+        assert row["selected"] == (name != "d" or position == 9)
+    with pytest.raises(io.CorruptFileError, match="the test objective's values do not match the models of x"):
+        gather.gather({"x": table}, points, selected, {"e": values.assign(table="x").iloc[::-1]})
 
 
 def test_reset_moves_far_from_the_checkpoint_warm_start_does_not(setup):

@@ -78,7 +78,7 @@ def test_hessian_aware_hydra_is_the_derivative_of_the_test_loss_by_a_points_weig
     # the estimator over the whole run predicts the loss change of leaving a point out: minus that derivative
     settings = {"batch_size": 64, "hydra": {"window": "full", "segment": 100}}
     full = estimators.build("hydra", settings, model, last, dataset.train.x, dataset.train.y, trajectory=trajectory)
-    np.testing.assert_allclose(full.loss_change_if_removed(test_x, test_y)[0], -derivative, rtol=1e-10)
+    np.testing.assert_allclose(full.change_if_removed(test_x, test_y)[0], -derivative, rtol=1e-10)
     assert full.diagnostics[0]["window"] == [0, 8]
 
 
@@ -129,7 +129,7 @@ def test_tracin_is_the_rate_weighted_sum_of_gradient_products_at_the_checkpoints
     model, dataset = tiny()
     _, _, _, trajectory = fit(model, dataset, steps=9, every=1)  # records at 0..9
     tracin = estimators.TracInInfluence(model, dataset.train.x, dataset.train.y, trajectory, checkpoints=3)
-    got = tracin.loss_change_if_removed(dataset.test.x, dataset.test.y)
+    got = tracin.change_if_removed(dataset.test.x, dataset.test.y)
     expected = np.zeros_like(got)
     for step in (1, 5, 9):  # three checkpoints spread evenly over the records after the start, the last included
         theta = tf.constant(trajectory.thetas[step])
@@ -156,7 +156,7 @@ def test_hydra_over_the_retraining_window_predicts_paired_leave_one_out():
     test = dataset.test.take(np.array([0]))
     predicted = estimators.build(
         "hydra", settings, model, theta, dataset.train.x, dataset.train.y, trajectory=trajectory
-    ).loss_change_if_removed(test.x, test.y)[0]
+    ).change_if_removed(test.x, test.y)[0]
     left_out = np.array([*range(0, 40, 3), retrain.CONTROL])
     result = retrain.retrain(
         model,

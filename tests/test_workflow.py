@@ -17,7 +17,7 @@ import yaml
 from scipy import stats
 from scipy.special import expit
 
-from influential import names, provenance
+from influential import models, names, provenance
 from influential.loo import plan
 
 from .conftest import REPO, digit_arrays, idx_bytes
@@ -34,6 +34,7 @@ TINY = {
             "test_points": [
                 {"name": "a", "select": "index", "index": 0},
                 {"name": "b", "select": "first_correct", "label": 1},
+                {"name": "a_margin", "select": "index", "index": 0, "objective": {"kind": "margin"}},
             ],
         },
         "tiny_digits": {
@@ -69,6 +70,12 @@ TINY = {
             "test_points": [
                 {"name": "first", "select": "index", "index": 0},
                 {"name": "second", "select": "index", "index": 1},
+                {
+                    "name": "first_centroid",
+                    "select": "index",
+                    "index": 0,
+                    "objective": {"kind": "centroid_distance", "class": 3, "layer": "h3_d"},
+                },
             ],
             "loo": {"method": "warm_start", "k": 4, "chunk_size": 2, "steps": 10, "batch_size": 20},
             "embeddings": {
@@ -182,7 +189,7 @@ def test_predicted_influence_is_the_closed_form_of_the_saved_model(tiny_run):
 
 
 def test_leave_one_out_and_agreement_tables(tiny_run):
-    for exp, n_train, tests in [("tiny_synthetic", 61, ["a", "b"]), ("tiny_digits", 40, ["a"])]:
+    for exp, n_train, tests in [("tiny_synthetic", 61, ["a", "a_margin", "b"]), ("tiny_digits", 40, ["a"])]:
         refits = pd.read_parquet(tiny_run / exp / "loo" / "refits.parquet")
         assert (refits["model"] == "left_out").sum() == n_train and len(refits["test_losses"].iloc[0]) == 20
         actual = pd.read_parquet(tiny_run / exp / "loo" / "actual.parquet")
@@ -264,8 +271,8 @@ def bad(path: str, value):
         ),
         (
             bad("tiny_cnn.test_points.0", {"nmae": "first", "select": "index", "index": 0}),
-            "config: experiments.tiny_cnn.test_points.0: unknown key 'nmae' (allowed: index, label, name, seed, "
-            "select); did you mean 'name'?",
+            "config: experiments.tiny_cnn.test_points.0: unknown key 'nmae' (allowed: choose_retrained, index, label, "
+            "name, objective, seed, select); did you mean 'name'?",
         ),
         (
             bad("tiny_cnn.loo.k", 100),
@@ -409,16 +416,23 @@ def test_cnn_leave_one_out_fan_out(tiny_run):
     # every retrained model serves both test points; each test point is judged on its own top k
     actual = pd.read_parquet(exp / "loo" / "actual.parquet")
     assert (
-        len(actual) == 2 * len(union) and (actual["protocol"] == "warm_start").all() and (actual["steps"] == 10).all()
+        len(actual) == 3 * len(union) and (actual["protocol"] == "warm_start").all() and (actual["steps"] == 10).all()
     )
-    flagged = actual.loc[actual["selected"], ["train_position", "test"]].sort_values(["train_position", "test"])
+    # the centroid objective chose none: it is measured on every retrained model
+    assert actual.loc[actual["test"] == "first_centroid", "selected"].all()
+    own = actual[actual["selected"] & (actual["test"] != "first_centroid")]
+    flagged = own[["train_position", "test"]].sort_values(["train_position", "test"])
     assert (
         flagged.values.tolist()
         == selected.sort_values(["train_position", "test"])[["train_position", "test"]].values.tolist()
     )
     agreement = pd.read_csv(exp / "tables" / "agreement.csv")
-    assert set(agreement["actual"]) == {"paired", "raw"} and (agreement["n"] == 4).all()
-    assert set(agreement["test"]) == {"first", "second"}
+    assert set(agreement["actual"]) == {"paired", "raw"}
+    assert agreement.groupby("test")["n"].unique().map(list).to_dict() == {
+        "first": [4],
+        "second": [4],
+        "first_centroid": [len(union)],
+    }
     # figure 5.19: the first test point's top point, warm-started (the chunk engine's distance) and from scratch
     change = pd.read_csv(exp / "tables" / "parameter_change.csv")
     top = selected.query("test == 'first' and rank == 0")["train_position"].item()
@@ -428,9 +442,71 @@ def test_cnn_leave_one_out_fan_out(tiny_run):
     assert change["param_distance"].iloc[0] == pytest.approx(distance, rel=1e-4)
     assert change["param_distance"].iloc[1] > 10 * distance
     assert matplotlib.image.imread(exp / "figures" / "parameter_change.png").std() > 0.05
-    # HYDRA differentiates exactly the paired change of these 10 retraining steps: it predicts them to first order
-    hydra = agreement.query("estimator == 'hydra' and actual == 'paired'")
-    assert len(hydra) == 2 and (hydra["pearson"] > 0.95).all(), hydra
+    # HYDRA differentiates exactly the paired change of these 10 retraining steps: it predicts them to first order,
+    # the loss's and (on the 6 retrained points, at a hidden layer) a centroid distance's
+    hydra = agreement.query("estimator == 'hydra' and actual == 'paired'").set_index("test")["pearson"]
+    assert len(hydra) == 3 and (hydra[["first", "second"]] > 0.95).all() and hydra["first_centroid"] > 0.9, hydra
+
+
+def test_other_test_objectives_are_measured_on_the_stored_models(tiny_run):
+    """Cross-loss influence end to end: the actual change of a margin (refits) and of a distance to a class centroid
+    (retraining chunks), recomputed here from the stored parameters, is what loo_gather reports."""
+    exp = tiny_run / "tiny_cnn"
+    with np.load(exp / "data" / "dataset.npz") as d:
+        x_train, y_train, x_test, y_test = d["x_train"], d["y_train"], d["x_test"], d["y_test"]
+    model = models.AllCNN(side=28, channels=1, n_classes=10, weight_decay=0.001)
+    actual = pd.read_parquet(exp / "loo" / "actual.parquet").query("test == 'first_centroid'")
+    for path in chunk_files(exp).values():
+        chunk = pd.read_parquet(path)
+        for row in chunk.itertuples():  # each stored model gives the test losses recorded with it
+            np.testing.assert_allclose(model.losses(row.theta, x_test, y_test), row.test_losses, rtol=1e-5)
+
+        def distance(theta):
+            test = model.representations(theta, x_test[:1])["h3_d"][0]
+            return np.linalg.norm(test - model.representations(theta, x_train[y_train == 3])["h3_d"].mean(axis=0))
+
+        control = distance(chunk.loc[chunk["model"] == "control", "theta"].item())
+        for row in chunk[chunk["model"] == "left_out"].itertuples():
+            reported = actual.loc[actual["train_position"] == row.train_position, names.ACTUAL].item()
+            assert reported == pytest.approx(distance(row.theta) - control, rel=1e-4, abs=1e-7)
+    point = json.loads((exp / "test_points" / "first_centroid.json").read_text())
+    assert point["objective"] == {"kind": "centroid_distance", "class": 3, "layer": "h3_d"}
+    assert point["objective_label"] == "distance in h3_d to the class-3 centroid"
+
+    exp = tiny_run / "tiny_synthetic"
+    refits = pd.read_parquet(exp / "loo" / "refits.parquet")
+    with np.load(exp / "data" / "dataset.npz") as d:
+        b = np.append(d["x_test"][0], 1.0)
+        sign = 1 if d["y_test"][0] == 1 else -1
+    margins = sign * np.stack(refits["theta"].to_numpy()) @ b
+    checkpoint = margins[refits["model"].to_numpy() == "checkpoint"].item()
+    actual = pd.read_parquet(exp / "loo" / "actual.parquet").query("test == 'a_margin'").set_index("train_position")
+    left = refits[refits["model"] == "left_out"]
+    np.testing.assert_allclose(
+        actual.loc[left["train_position"], names.ACTUAL], margins[left.index] - checkpoint, rtol=1e-6, atol=1e-12
+    )
+    agreement = pd.read_csv(exp / "tables" / "agreement.csv").set_index(["estimator", "test"])
+    assert agreement.loc[("exact", "a_margin"), "pearson"] > 0.95
+
+
+def test_adding_a_test_objective_retrains_and_refits_nothing(tiny_run, tmp_path):
+    workdir = copy_of(tiny_run, tmp_path / "copy")
+
+    def add(experiments):
+        for exp in ("tiny_cnn", "tiny_synthetic"):
+            point = {"name": "second_probability", "select": "index", "index": 1}
+            experiments[exp]["test_points"].append({**point, "objective": {"kind": "probability", "class": 0}})
+        # a loss test point measured on the models retrained for the others
+        third = {"name": "third", "select": "index", "index": 2, "choose_retrained": False}
+        experiments["tiny_cnn"]["test_points"].append(third)
+
+    edit_config(workdir, add)
+    jobs, _ = planned_jobs(workdir)
+    rules = {rule for rule, _ in jobs}
+    assert {"loo_objective", "influence", "test_point"} <= rules
+    assert not rules & {"train", "hessian", "loo_select", "loo_chunk", "loo_refit", "parameter_change"}
+    assert sorted(w["exp"] for rule, w in jobs if rule == "loo_objective") == ["tiny_cnn", "tiny_synthetic"]
+    assert {w["test"] for rule, w in jobs if rule == "influence"} == {"second_probability", "third"}
 
 
 def test_a_lost_chunk_is_the_only_one_retrained(tiny_run, tmp_path):
@@ -441,7 +517,9 @@ def test_a_lost_chunk_is_the_only_one_retrained(tiny_run, tmp_path):
     lost.unlink()
     jobs, _ = planned_jobs(workdir)
     assert [wildcards["chunk"] for rule, wildcards in jobs if rule == "loo_chunk"] == [lost.stem]
-    downstream = {"loo_gather", "evaluate", "plot_influence_vs_loo", "embedding_metrics", "embedding_tables"}
+    downstream = {
+        "loo_objective", "loo_gather", "evaluate", "plot_influence_vs_loo", "embedding_metrics", "embedding_tables",
+    }  # fmt: skip
     assert {rule for rule, _ in jobs} <= {"loo_chunk", *downstream, "learned_metric", "plot_embeddings"}
     result = snakemake(workdir)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -518,6 +596,7 @@ def test_changing_one_estimators_setting_reruns_only_that_estimator(tiny_run, tm
     jobs, reasons = planned_jobs(workdir)
     assert sorted(w["test"] for rule, w in jobs if rule == "influence" and w["estimator"] == "lissa") == [
         "first",
+        "first_centroid",
         "second",
     ]
     assert not [w for rule, w in jobs if rule == "influence" and w["estimator"] != "lissa"]
@@ -599,7 +678,7 @@ def test_embedding_space_analysis(tiny_run):
     assert logits["selected"].sum() == 4 and logits[names.ACTUAL].notna().sum() >= 4
 
     correlations = pd.read_csv(exp / "tables" / "embedding_correlations.csv")
-    assert len(correlations) == 2 * 8 * (4 + 6) and (correlations["n"] == 4).all()
+    assert len(correlations) == 3 * 8 * (4 + 6) and (correlations.query("test != 'first_centroid'")["n"] == 4).all()
     assert set(correlations["quantity"]) == {
         "pixel_cosine", "embedding_cosine", "mahalanobis", "centroid_relationship",
         *(f"predicted_{name}" for name in names.ESTIMATORS),
@@ -608,7 +687,7 @@ def test_embedding_space_analysis(tiny_run):
     row = correlations.query("test == 'first' and layer == 'logits' and quantity == 'mahalanobis'").iloc[0]
     assert row["pearson"] == pytest.approx(stats.pearsonr(chosen["mahalanobis"], chosen[names.ACTUAL])[0])
     compact = pd.read_csv(exp / "tables" / "table_5_1.csv")
-    assert compact.columns.tolist()[1:] == ["first", "second"] and len(compact) == 4 + 6  # six estimators
+    assert compact.columns.tolist()[1:] == ["first", "second", "first_centroid"] and len(compact) == 4 + 6
     assert compact.set_index(compact.columns[0]).loc["Mahalanobis distance to class centroid", "first"] == (
         pytest.approx(row["pearson"])
     )
@@ -622,7 +701,7 @@ def test_embedding_space_analysis(tiny_run):
     assert summary["n_train"] + summary["n_heldout"] == logits[names.ACTUAL].notna().sum()
     assert (exp / "embeddings" / "projector" / "projector_config.pbtxt").exists()
     assert len((exp / "embeddings" / "projector" / "metadata.tsv").read_text().splitlines()) == 1 + 40 + 15
-    for test in ("first", "second"):
+    for test in ("first", "second", "first_centroid"):
         for figure in names.EMBEDDING_FIGURES:
             assert matplotlib.image.imread(exp / "figures" / "embedding" / test / f"{figure}.png").std() > 0.02
     assert matplotlib.image.imread(exp / "figures" / "embedding" / "tsne.png").std() > 0.02

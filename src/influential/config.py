@@ -155,6 +155,37 @@ def _check_semantics(config: dict) -> None:
                 f"{where}.embeddings.table_layer: {embedding['table_layer']!r} is not in embeddings.layers"
             )
         _check_test_points(exp["test_points"], dataset, where)
+        _check_objectives(exp, where)
+
+
+def _check_objectives(exp: dict, where: str) -> None:
+    """Test objectives that the model has, and a test point to choose the retrained points."""
+    dataset, kind, points = exp["dataset"], exp["model"]["kind"], exp["test_points"]
+    classes = dataset.get("classes")
+    n_classes = len(classes) if classes else SOURCE_CLASSES.get(dataset["source"])
+    for i, point in enumerate(points):
+        key, objective = f"{where}.test_points.{i}.objective", point["objective"]
+        if "class" in objective and n_classes is not None and objective["class"] >= n_classes:
+            raise ConfigError(f"{key}.class: {objective['class']} is not a class of this dataset (0..{n_classes - 1})")
+        if kind != "all_cnn" and objective["layer"] != "logits":
+            raise ConfigError(f"{key}.layer: {kind} has only the layer 'logits', not {objective['layer']!r}")
+        if objective["kind"] == names.EMBEDDING_DISTANCE:
+            size = _sizes(dataset)[objective["split"] == "test"]
+            if objective["position"] >= size:
+                raise ConfigError(
+                    f"{key}.position: {objective['position']} is outside the {objective['split']} split (0..{size - 1})"
+                )
+    if exp["loo"]["method"] in names.RETRAINING and not any(map(chooses_retrained, points)):
+        raise ConfigError(
+            f"{where}.test_points: retraining (loo.method {exp['loo']['method']}) needs a test point that chooses the "
+            "points to retrain (objective cross_entropy, or choose_retrained: true)"
+        )
+
+
+def chooses_retrained(point: dict) -> bool:
+    """Whether a validated test point chooses points to retrain (its top loo.k): `choose_retrained`, by default
+    only a test point whose objective is its loss; the others are measured on the models retrained for those."""
+    return point.get("choose_retrained", point["objective"]["kind"] == names.CROSS_ENTROPY)
 
 
 KOH_SIZES = (5500, 10000)  # training and test examples of Koh & Liang's split

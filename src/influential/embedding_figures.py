@@ -10,7 +10,10 @@ from scipy import stats
 from influential.names import ACTUAL
 from influential.plots import _palette  # importing plots also sets the Agg backend and the theme
 
-HELPS = "positive: leaving the point out raises the test loss (it helps); negative: it hurts"
+
+def _change(objective: str) -> str:
+    """The axis label of actual influence on a test objective (e.g. "test loss")."""
+    return f"actual change of the {objective} when left out"
 
 
 def _retrained(metrics: pd.DataFrame) -> pd.DataFrame:
@@ -55,7 +58,9 @@ def _image_panels(test_image, test_title: str, rows: dict[str, tuple[list, list[
     return fig
 
 
-def influential_images(metrics, train_images, test_image, test_label: int, test_predicted: int, n: int = 5):
+def influential_images(
+    metrics, train_images, test_image, test_label: int, test_predicted: int, n: int = 5, objective: str = "test loss"
+):
     """Figures 5.4/5.5: the test image and the n most helpful and n most harmful training images (actual)."""
     retrained = _retrained(metrics).sort_values(ACTUAL, ascending=False)
     rows = {}
@@ -64,7 +69,8 @@ def influential_images(metrics, train_images, test_image, test_label: int, test_
         titles = [f"class {r.label}\n{getattr(r, ACTUAL):+.2e}" for r in part.itertuples()]
         rows[name] = ([train_images[p] for p in part["train_position"]], titles)
     fig = _image_panels(test_image, f"test point\nclass {test_label}, predicted {test_predicted}", rows)
-    fig.suptitle(f"Most influential training images by actual influence ({HELPS})", fontsize=10)
+    helps = f"positive: leaving the point out raises the {objective}; negative: lowers it"
+    fig.suptitle(f"Most influential training images by actual influence ({helps})", fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -82,13 +88,13 @@ def nearest_and_furthest(metrics, train_images, test_image, n: int = 5):
     return fig
 
 
-def metric_vs_influence(metrics: pd.DataFrame, metric: str, xlabel: str):
+def metric_vs_influence(metrics: pd.DataFrame, metric: str, xlabel: str, objective: str = "test loss"):
     """Figures 5.6, 5.10, 5.17: one metric against actual influence for the retrained points, by class."""
     retrained = _retrained(metrics)
     fig, ax = _by_class(retrained, metric, ACTUAL, "class")
     ax.axhline(0, color="grey", lw=0.8, ls=":")
     ax.set_xlabel(xlabel)
-    ax.set_ylabel("actual loss change when left out")
+    ax.set_ylabel(_change(objective))
     ax.set_title(f"{metrics['test'].iloc[0]}: {_pearson_text(retrained[metric], retrained[ACTUAL])}")
     ax.ticklabel_format(axis="y", style="sci", scilimits=(-2, 3))
     ax.legend(title="class", fontsize=8)
@@ -132,7 +138,7 @@ def tsne(coords: np.ndarray, predicted: np.ndarray, highlight: dict[str, int], t
     return fig
 
 
-def class_boxplots(metrics: pd.DataFrame):
+def class_boxplots(metrics: pd.DataFrame, objective: str = "test loss"):
     """Figures 5.11-5.14: per class, embedding cosine similarity (all points) and actual influence (retrained)."""
     classes = _classes(metrics)
     table = metrics.assign(**{"class": metrics["label"].astype(str)})
@@ -142,14 +148,14 @@ def class_boxplots(metrics: pd.DataFrame):
     axes[0].set_title("embedding similarity by class, all training points")
     sns.boxplot(data=_retrained(metrics), x="class", y=ACTUAL, order=classes, color="wheat", ax=axes[1])
     axes[1].axhline(0, color="grey", lw=0.8, ls=":")
-    axes[1].set_ylabel("actual loss change when left out")
+    axes[1].set_ylabel(_change(objective))
     axes[1].set_title("actual influence by class, retrained points")
     fig.suptitle(f"Test point {metrics['test'].iloc[0]}")
     fig.tight_layout()
     return fig
 
 
-def outlier_boxplot(metrics: pd.DataFrame):
+def outlier_boxplot(metrics: pd.DataFrame, objective: str = "test loss"):
     """Figure 5.16: actual influence of class outliers against the rest (retrained points)."""
     retrained = _retrained(metrics)
     group = np.where(retrained["outlier"], "outlier", "rest")
@@ -161,13 +167,13 @@ def outlier_boxplot(metrics: pd.DataFrame):
     ax.set_xticks(range(len(order)), [f"{g} (n = {counts[g]})" for g in order])
     ax.axhline(0, color="grey", lw=0.8, ls=":")
     ax.set_xlabel("furthest from the class centroid (Mahalanobis) vs the rest")
-    ax.set_ylabel("actual loss change when left out")
+    ax.set_ylabel(_change(objective))
     ax.set_title(f"{metrics['test'].iloc[0]}: influence of class outliers")
     fig.tight_layout()
     return fig
 
 
-def ann_results(history: pd.DataFrame, predictions: pd.DataFrame):
+def ann_results(history: pd.DataFrame, predictions: pd.DataFrame, objective: str = "test loss"):
     """Figure 5.18: the learned metric's learning curves, and its predictions against actual influence."""
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
     curves = history.melt(
@@ -188,7 +194,7 @@ def ann_results(history: pd.DataFrame, predictions: pd.DataFrame):
     )
     span = np.abs(predictions[[ACTUAL, "ann_prediction"]].to_numpy()).max() * 1.1
     axes[1].plot([-span, span], [-span, span], color="grey", lw=0.8, ls=":", label="y = x")
-    axes[1].set_xlabel("actual loss change when left out")
+    axes[1].set_xlabel(_change(objective))
     axes[1].set_ylabel("learned metric's prediction")
     axes[1].set_title("predictions")
     axes[1].ticklabel_format(axis="both", style="sci", scilimits=(-2, 3))

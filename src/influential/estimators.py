@@ -1,14 +1,15 @@
 """Influence estimators behind one interface: build from a model, its parameters and the training data (and, for
-TracIn and HYDRA, its training trajectory), then ask for `loss_change_if_removed(x_test, y_test)`.
+TracIn and HYDRA, its training trajectory), then ask for `change_if_removed(x_test, y_test, objective)`.
 
 Sign convention (Koh & Liang eq. 2, with removal = up-weighting by -1/n): the predicted change of a test point's
-loss when training point z is left out is
+objective f (its loss unless another test objective is given: cross-loss influence) when training point z is left
+out is
 
-    (1/n) grad L(z_test)^T H^-1 grad R_z,
+    (1/n) grad f(z_test)^T H^-1 grad R_z,
 
-where H is the (damped) Hessian of the training objective and R_z the term that z contributes to it. Positive: the
-test loss rises without z, so z helps the test prediction. Leave-one-out measures the same quantity as
-L(z_test; theta_-z) - L(z_test; theta).
+where H is the (damped) Hessian of the training objective and R_z the term that z contributes to it. Positive: f
+rises without z (for the loss: z helps the test prediction). Leave-one-out measures the same quantity as
+f(z_test; theta_-z) - f(z_test; theta).
 """
 
 import logging
@@ -22,15 +23,20 @@ import tensorflow as tf
 from influential import gradients, hydra, names
 from influential import hessian as hs
 from influential.adam import AdamSettings
+from influential.cross_loss import BoundObjective, bind
 from influential.data import Split
 from influential.errors import InputError
 from influential.loo.retrain import RetrainSettings
 from influential.names import PREDICTED
+from influential.objectives import Objective
 from influential.trajectory import Trajectory, walk
 
 log = logging.getLogger(__name__)
 
-SIGN_CONVENTION = "predicted L(test; theta_-z) - L(test; theta): positive = removing z raises the test loss"
+
+def objective_or_loss(model, objective: BoundObjective | None) -> BoundObjective:
+    """The objective whose gradient an estimator uses on the test side: the training loss unless given."""
+    return objective or bind(Objective(), model, None)
 
 
 class InverseHvpInfluence:
@@ -78,9 +84,10 @@ class InverseHvpInfluence:
             columns.append(s)
         return np.stack(columns, axis=1)
 
-    def loss_change_if_removed(self, x_test: np.ndarray, y_test: np.ndarray) -> np.ndarray:
-        """Predicted change of each test loss when each training point is left out, shape (n_test, n_train)."""
-        test_gradients = gradients.per_example_gradients(self.model, self.theta, x_test, y_test, self.batch_size)
+    def change_if_removed(self, x_test: np.ndarray, y_test: np.ndarray, objective: BoundObjective | None = None):
+        """Predicted change of each test example's objective (default: its loss) when each training point is left
+        out, shape (n_test, n_train)."""
+        test_gradients = objective_or_loss(self.model, objective).gradients(self.theta, x_test, y_test, self.batch_size)
         s_test = self.inverse_hvps(test_gradients)
         return (s_test.T @ self.removal.T) / len(self.removal)
 
@@ -197,9 +204,9 @@ def table(train: Split, estimator: str, test: str, change: np.ndarray) -> pd.Dat
 
 class TracInInfluence:
     """TracInCP (Pruthi et al. 2020): the sum over recorded checkpoints k of rate_k g_test(theta_k) . g_z(theta_k),
-    loss gradients without the regulariser, `checkpoints` of them spread evenly over training (its last included).
-    Positive: z is a proponent, leaving it out would raise the test loss. Its scale is the paper's, a sum of
-    first-order loss reductions at the checkpoints, not a predicted loss change."""
+    loss gradients without the regulariser (on the test side: the test objective's), `checkpoints` of them spread
+    evenly over training (its last included). Positive: z is a proponent, leaving it out would raise the test loss.
+    Its scale is the paper's, a sum of first-order loss reductions at the checkpoints, not a predicted loss change."""
 
     name = names.TRACIN
 
@@ -210,14 +217,15 @@ class TracInInfluence:
         self.batch_size = batch_size
         self.diagnostics: list[dict] = []
 
-    def loss_change_if_removed(self, x_test: np.ndarray, y_test: np.ndarray) -> np.ndarray:
+    def change_if_removed(self, x_test: np.ndarray, y_test: np.ndarray, objective: BoundObjective | None = None):
+        objective = objective_or_loss(self.model, objective)
         started, total = time.perf_counter(), np.zeros((len(y_test), len(self.y_train)))
         steps = self.trajectory.steps[self.records]
         for record, step in zip(self.records, steps, strict=True):
             theta = self.trajectory.thetas[record]
             rate = self.trajectory.rate(min(int(step), self.trajectory.last - 1))
             train = gradients.per_example_gradients(self.model, theta, self.x_train, self.y_train, self.batch_size)
-            test = gradients.per_example_gradients(self.model, theta, x_test, y_test, self.batch_size)
+            test = objective.gradients(theta, x_test, y_test, self.batch_size)
             total += rate * (test.astype(np.float64) @ train.T.astype(np.float64))
         seconds = time.perf_counter() - started
         self.diagnostics = [{"estimator": self.name, "seconds": seconds, "checkpoints": steps.tolist()}] * len(y_test)
@@ -236,9 +244,9 @@ class HydraInfluence:
         self.name = names.HYDRA if hessian_aware else names.HYDRA_FREE
         self.diagnostics: list[dict] = []
 
-    def loss_change_if_removed(self, x_test: np.ndarray, y_test: np.ndarray) -> np.ndarray:
+    def change_if_removed(self, x_test: np.ndarray, y_test: np.ndarray, objective: BoundObjective | None = None):
         last = self.trajectory.thetas[-1]
-        test_gradients = gradients.per_example_gradients(self.model, last, x_test, y_test, self.batch_size)
+        test_gradients = objective_or_loss(self.model, objective).gradients(last, x_test, y_test, self.batch_size)
         rows, self.diagnostics = [], []
         for g in test_gradients:
             started = time.perf_counter()

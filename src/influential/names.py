@@ -24,6 +24,10 @@ TRAJECTORY_ESTIMATORS = (TRACIN, HYDRA, HYDRA_FREE)
 # The section of an experiment's `influence` config that holds an estimator's own settings.
 SETTINGS_SECTIONS = {CG: "cg", LISSA: "lissa", TRACIN: "tracin", HYDRA: "hydra", HYDRA_FREE: "hydra"}
 HYDRA_WINDOWS = ("retrain", "full")
+# Test objectives (cross-loss influence): the quantity of a test point whose change is predicted and measured.
+CROSS_ENTROPY, MARGIN, PROBABILITY = "cross_entropy", "margin", "probability"
+CENTROID_DISTANCE, EMBEDDING_DISTANCE = "centroid_distance", "embedding_distance"
+OBJECTIVES = (CROSS_ENTROPY, MARGIN, PROBABILITY, CENTROID_DISTANCE, EMBEDDING_DISTANCE)
 TEST_POINT_RULES = (
     "index",
     "original_index",

@@ -91,8 +91,11 @@ def _image_grid(dataset: Dataset, per_class: int = 8):
     return fig
 
 
-def predicted_vs_actual(joined: pd.DataFrame, agreement: pd.DataFrame, dataset: Dataset, estimator: str):
-    """Thesis figure 5.2 / 5.3: predicted against actual loss change per test point, coloured by class."""
+def predicted_vs_actual(
+    joined: pd.DataFrame, agreement: pd.DataFrame, dataset: Dataset, estimator: str, objectives: dict[str, str]
+):
+    """Thesis figure 5.2 / 5.3: predicted against actual change of each test point's objective (`objectives`: test
+    -> what it measures, e.g. "test loss"), coloured by class."""
     names = _class_names(dataset)
     tests = sorted(joined["test"].unique())
     ncols = min(2, len(tests))
@@ -128,8 +131,9 @@ def predicted_vs_actual(joined: pd.DataFrame, agreement: pd.DataFrame, dataset: 
             )
         stats = agreement[(agreement["test"] == test) & (agreement["estimator"] == estimator)].iloc[0]
         ax.set_title(f"{test}: Pearson {stats.pearson:.3f}, Spearman {stats.spearman:.3f}")
-        ax.set_xlabel("actual loss change when left out" + (" (retrained, minus control)" if RAW in group else ""))
-        ax.set_ylabel(f"predicted loss change ({estimator})")
+        paired = " (retrained, minus control)" if RAW in group else ""
+        ax.set_xlabel(f"actual change of the {objectives[test]} when left out{paired}")
+        ax.set_ylabel(f"predicted change of the {objectives[test]} ({estimator})")
         ax.ticklabel_format(axis="both", style="sci", scilimits=(-2, 3))
         ax.legend(title="class", fontsize=8)
     fig.suptitle(f"Predicted vs leave-one-out influence, estimator {estimator}")

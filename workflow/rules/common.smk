@@ -20,6 +20,22 @@ def test_point_spec(exp, test):
     return next(tp for tp in experiment(exp)["test_points"] if tp["name"] == test)
 
 
+def objective_tests(exp):
+    """The test points whose objective is not their loss: measured on the stored leave-one-out models."""
+    return [
+        tp["name"]
+        for tp in experiment(exp)["test_points"]
+        if tp["objective"]["kind"] != names.CROSS_ENTROPY
+    ]
+
+
+def choosing_tests(exp):
+    """The test points that choose the points to retrain (by default those whose objective is their loss)."""
+    return [
+        tp["name"] for tp in experiment(exp)["test_points"] if chooses_retrained(tp)
+    ]
+
+
 def estimators(exp):
     return experiment(exp)["influence"]["estimators"]
 
@@ -82,7 +98,9 @@ def estimator_settings(wildcards):
     influence = settings["influence"]
     section = names.SETTINGS_SECTIONS.get(wildcards.estimator)
     chosen = {"batch_size": influence["batch_size"]}
-    if wildcards.estimator not in names.TRAJECTORY_ESTIMATORS:  # they solve no damped system
+    if (
+        wildcards.estimator not in names.TRAJECTORY_ESTIMATORS
+    ):  # they solve no damped system
         chosen["damping"] = influence["damping"]
     if section:
         chosen[section] = influence[section]
@@ -131,13 +149,29 @@ def loo_chunks(exp):
     ]
 
 
-def loo_tables(wildcards):
-    """What loo_gather reads: the retraining chunks and the selection, or the logistic refits."""
+def loo_models(wildcards):
+    """The stored leave-one-out models: the retraining chunks, or the logistic refits."""
     exp = wildcards.exp
     if experiment(exp)["loo"]["method"] in names.RETRAINING:
-        selected = checkpoints.loo_select.get(exp=exp).output.selected
-        return {"tables": loo_chunks(exp), "selected": selected}
-    return {"tables": [out("loo", "refits.parquet").format(exp=exp)]}
+        return loo_chunks(exp)
+    return [out("loo", "refits.parquet").format(exp=exp)]
+
+
+def loo_tables(wildcards):
+    """What loo_gather reads: the stored models, the selection (retraining), and every other test objective's
+    values on the models."""
+    exp = wildcards.exp
+    chosen = {
+        "tables": loo_models(wildcards),
+        "objectives": expand(
+            out("loo", "objectives", "{test}.parquet"),
+            exp=exp,
+            test=objective_tests(exp),
+        ),
+    }
+    if experiment(exp)["loo"]["method"] in names.RETRAINING:
+        chosen["selected"] = checkpoints.loo_select.get(exp=exp).output.selected
+    return chosen
 
 
 def chunk_positions(wildcards):

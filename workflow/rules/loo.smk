@@ -27,7 +27,7 @@ checkpoint loo_select:
             out("influence", "{estimator}", "{test}.parquet"),
             exp=wc.exp,
             estimator=experiment(wc.exp)["loo"]["estimator"],
-            test=test_names(wc.exp),
+            test=choosing_tests(wc.exp),
         ),
     output:
         selected=report(
@@ -83,6 +83,30 @@ rule loo_chunk:
         code=library_code("loo_chunk"),
     script:
         "../../scripts/loo_chunk.py"
+
+
+# A test point with another objective than its loss, measured on every stored model without retraining.
+rule loo_objective:
+    input:
+        dataset=rules.dataset.output[0],
+        model=rules.train.output.model,
+        test_point=rules.test_point.output[0],
+        tables=loo_models,
+    output:
+        out("loo", "objectives", "{test}.parquet"),
+    log:
+        out("logs", "loo_objectives", "{test}.log"),
+    benchmark:
+        out("benchmarks", "loo_objectives", "{test}.tsv")
+    wildcard_constraints:
+        exp=with_loo("refit", *names.RETRAINING),
+    conda:
+        "../../envs/tensorflow.yaml"
+    threads: 1
+    params:
+        code=library_code("loo_objective"),
+    script:
+        "../../scripts/loo_objective.py"
 
 
 rule loo_gather:

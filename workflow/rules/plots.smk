@@ -29,6 +29,7 @@ rule plot_influence_vs_loo:
         dataset=rules.dataset.output[0],
         joined=rules.evaluate.output.joined,
         agreement=rules.evaluate.output.agreement,
+        test_points=rules.test_points.output[0],
     output:
         report(
             out("figures", "influence_vs_loo_{estimator}.png"),

@@ -22,8 +22,8 @@ def refit_logistic(
     positions: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """One row per refit without a training point (`left_out`) and one for the original fit (`checkpoint`), each
-    with its loss on every test example (`test_losses`), so that the table serves every test point, including ones
-    configured later (loo.gather)."""
+    with its parameters (`theta`) and its loss on every test example (`test_losses`), so that the table serves every
+    test point and test objective, including ones configured later (loo.gather)."""
     positions = np.arange(len(train)) if positions is None else np.asarray(positions)
     keep = np.ones(len(train), dtype=bool)
     rows = []
@@ -37,6 +37,7 @@ def refit_logistic(
                 "train_position": int(position),
                 "train_index": int(train.index[position]),
                 "label": int(train.y[position]),
+                "theta": theta_without,
                 "test_losses": model.losses(theta_without, test.x, test.y),
                 "n_iter": info["n_iter"],
                 "converged": info["converged"],
@@ -51,6 +52,7 @@ def refit_logistic(
             "train_position": -1,
             "train_index": -1,
             "label": -1,
+            "theta": theta,
             "test_losses": model.losses(theta, test.x, test.y),
             "param_distance": 0.0,
         }

@@ -113,8 +113,8 @@ def retrain_chunk(
     settings: RetrainSettings,
 ) -> pd.DataFrame:
     """Retrain without each of `positions`, plus a control; one row per model (left_out, control, and the
-    checkpoint itself), each with its loss on every test example (`test_losses`, float32), so that the chunk
-    serves every test point, including ones configured later."""
+    checkpoint itself), each with its parameters (`theta`) and its loss on every test example (`test_losses`,
+    float32), so that the chunk serves every test point and test objective, including ones configured later."""
     left_out = np.append(np.asarray(positions, dtype=np.int64), CONTROL)
     started = time.perf_counter()
     result = retrain(
@@ -133,6 +133,7 @@ def retrain_chunk(
             "train_position": np.append(real, [CONTROL, CONTROL]),
             "train_index": np.append(train.index[real], [CONTROL, CONTROL]),
             "label": np.append(train.y[real], [CONTROL, CONTROL]),
+            "theta": list(thetas),
             "test_losses": list(test_losses.astype(np.float32)),
             "final_train_loss": (train_losses * kept).sum(axis=1) / kept.sum(axis=1),
             "param_distance": np.linalg.norm(thetas - theta, axis=1),
