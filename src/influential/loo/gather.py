@@ -27,7 +27,8 @@ def gather(
     objectives = objectives or {}
     frames = []
     for name, table in sorted(tables.items()):
-        values = np.stack(table["test_losses"].to_numpy())[:, test_points["test_position"].to_numpy()]
+        losses = np.stack(table["test_losses"].to_numpy())  # float32 as stored; the objectives' values are float64
+        values = losses[:, test_points["test_position"].to_numpy()].astype(np.float64)
         for j, test in enumerate(test_points["test"]):
             if test in objectives:
                 values[:, j] = _objective_values(objectives[test], name, table)
