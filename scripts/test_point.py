@@ -1,13 +1,18 @@
 """Resolve one configured test point (an index or a rule) against the trained model's test predictions."""
 
 from influential import io, job, selection
+from influential.objectives import Objective
 
 
 def main(snakemake):
     with job.run(snakemake) as log:
-        point = selection.resolve(
-            snakemake.params.spec, io.read_table(snakemake.input.predictions, selection.PREDICTIONS)
-        )
+        spec = snakemake.params.spec
+        objective = Objective.from_config(spec.get("objective"))
+        point = {
+            **selection.resolve(spec, io.read_table(snakemake.input.predictions, selection.PREDICTIONS)),
+            "objective": objective.to_config(),
+            "objective_label": objective.label,
+        }
         log.info("test point: %s", point)
         io.write_json(point, snakemake.output[0])
 

@@ -93,6 +93,7 @@ def test_chunk_table_pairs_each_model_with_the_control(setup):
     gathered = gather.gather({"x": table, "y": table}, points, selected, {"e": both})
     gathered = gathered.set_index(["test", "train_position"])
     assert len(gathered) == 6 and (gathered["chunk"] == "x").all()  # a point in two chunks is kept once
+    assert "theta" not in gathered  # parameters stay with their chunk
     norms = values["value"].to_numpy()
     for (name, position), row in gathered.iterrows():
         i, j = [5, 9].index(position), points.set_index("test").loc[name, "test_position"]

@@ -108,3 +108,12 @@ def test_config_round_trip_keeps_only_the_keys_a_kind_uses():
     assert Objective.from_config(spec).to_config() == spec
     assert Objective.from_config(None).to_config() == {"kind": "cross_entropy"}
     assert Objective.from_config(spec).label == "distance in logits to the class-6 centroid"
+
+
+def test_a_centroid_of_a_class_without_training_examples_is_refused():
+    model, dataset, _ = tiny_cnn()
+    train = dataset.train
+    without_2 = Split(train.x, np.where(train.y == 2, 0, train.y), train.index)
+    dataset = Dataset(without_2, dataset.validation, dataset.test, meta=dataset.meta)
+    with pytest.raises(InputError, match=r"^objective.class: class 2 has no training examples to take a centroid of$"):
+        cross_loss.bind(Objective.from_config({"kind": "centroid_distance", "class": 2}), model, dataset)

@@ -32,11 +32,7 @@ def test_explicit_positions_and_source_indices(predictions):
         "predicted": 0,
         "loss": 0.4,
         "select": "original_index",
-        "objective": {"kind": "cross_entropy"},
-        "objective_label": "test loss",
     }
-    margin = choose(predictions, select="index", index=2, objective={"kind": "margin", "layer": "logits"})
-    assert margin["objective"] == {"kind": "margin"} and margin["objective_label"].startswith("margin")
 
 
 def test_first_and_random_rules(predictions):

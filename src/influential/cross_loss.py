@@ -25,6 +25,8 @@ def bind(objective: Objective, model, dataset) -> "BoundObjective":
         if objective.cls is None or not 0 <= objective.cls < n_classes:
             raise InputError(f"objective.class: {objective.cls!r} is not a class of this model (0..{n_classes - 1})")
         others = dataset.train.x[dataset.train.y == objective.cls]
+        if objective.kind == names.CENTROID_DISTANCE and not len(others):
+            raise InputError(f"objective.class: class {objective.cls} has no training examples to take a centroid of")
     if objective.kind == names.EMBEDDING_DISTANCE:
         split, position = getattr(dataset, objective.split), objective.position
         if position is None or not 0 <= position < len(split):

@@ -5,7 +5,6 @@ import numpy as np
 import pandas as pd
 
 from influential.errors import InputError
-from influential.objectives import Objective
 
 PREDICTIONS = ["position", "original_index", "label", "predicted", "loss"]  # training.predictions, per test example
 
@@ -43,7 +42,6 @@ def _position(spec: dict, predictions: pd.DataFrame) -> int:
 def resolve(spec: dict, predictions: pd.DataFrame) -> dict:
     """One configured test point: where it is in the test split, what it is, what the model makes of it."""
     row = predictions.iloc[_position(spec, predictions)]
-    objective = Objective.from_config(spec.get("objective"))
     return {
         "test": spec["name"],
         "test_position": int(row["position"]),
@@ -52,6 +50,4 @@ def resolve(spec: dict, predictions: pd.DataFrame) -> dict:
         "predicted": int(row["predicted"]),
         "loss": float(row["loss"]),
         "select": spec["select"],
-        "objective": objective.to_config(),
-        "objective_label": objective.label,
     }

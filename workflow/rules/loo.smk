@@ -130,7 +130,7 @@ rule loo_gather:
         "../../scripts/loo_gather.py"
 
 
-# Thesis figure 5.19: the first test point's most influential training point left out, warm-started and from scratch.
+# Thesis figure 5.19: the first choosing test point's most influential training point left out, warm-started and from scratch.
 rule parameter_change:
     input:
         dataset=rules.dataset.output[0],
@@ -138,7 +138,7 @@ rule parameter_change:
         predicted=lambda wc: out(
             "influence",
             experiment(wc.exp)["loo"]["estimator"],
-            f"{test_names(wc.exp)[0]}.parquet",
+            f"{choosing_tests(wc.exp)[0]}.parquet",
         ).format(exp=wc.exp),
     output:
         changes=out("loo", "parameter_change.npz"),

@@ -36,7 +36,7 @@ def gather(
         checkpoint = values[model == "checkpoint"][0]
         control = values[model == "control"][0] if np.any(model == "control") else None
         left = model == "left_out"
-        rows = table.loc[left].drop(columns=["model", "test_losses"]).assign(chunk=name)
+        rows = table.loc[left].drop(columns=["model", "test_losses", "theta"], errors="ignore").assign(chunk=name)
         for j, test in enumerate(test_points["test"]):
             value = values[left, j]
             if control is None:
