@@ -161,8 +161,7 @@ def _check_semantics(config: dict) -> None:
 def _check_objectives(exp: dict, where: str) -> None:
     """Test objectives that the model has, and a test point to choose the retrained points."""
     dataset, kind, points = exp["dataset"], exp["model"]["kind"], exp["test_points"]
-    classes = dataset.get("classes")
-    n_classes = len(classes) if classes else SOURCE_CLASSES.get(dataset["source"])
+    n_classes = _n_classes(dataset)
     for i, point in enumerate(points):
         key, objective = f"{where}.test_points.{i}.objective", point["objective"]
         if "class" in objective and n_classes is not None and objective["class"] >= n_classes:
@@ -193,6 +192,12 @@ SOURCE_CLASSES = {"synthetic": 2, "mnist": 10, "mnist_bundled": 10}
 SOURCE_TEST_INDICES = {"mnist": 10000, "mnist_bundled": 10000}  # source indices the test split draws from
 
 
+def _n_classes(dataset: dict) -> int | None:
+    """How many classes the dataset will have, where the config alone says (None for a user's own files)."""
+    classes = dataset.get("classes")
+    return len(classes) if classes else SOURCE_CLASSES.get(dataset["source"])
+
+
 def _sizes(dataset: dict) -> tuple[int, int]:
     """Training and test examples the split will have (the synthetic source adds its outlier to training)."""
     split = dataset["split"]
@@ -207,8 +212,7 @@ def _check_test_points(points: list[dict], dataset: dict, where: str) -> None:
     duplicated = sorted({n for n in chosen if chosen.count(n) > 1})
     if duplicated:
         raise ConfigError(f"{where}.test_points: duplicated name {', '.join(map(repr, duplicated))}")
-    classes = dataset.get("classes")
-    n_classes = len(classes) if classes else SOURCE_CLASSES.get(dataset["source"])
+    classes, n_classes = dataset.get("classes"), _n_classes(dataset)
     n_test = _sizes(dataset)[1]
     source = (
         dataset["split"]["n_train"] + dataset["split"]["n_validation"] + n_test
