@@ -63,6 +63,9 @@ localrules:
     plot_influence_vs_loo,
     plot_training,
     plot_parameter_change,
+    mixture_data,
+    mixture_evaluate,
+    plot_mixture,
 
 
 include: "workflow/rules/data.smk"
@@ -72,6 +75,7 @@ include: "workflow/rules/loo.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/embeddings.smk"
 include: "workflow/rules/plots.smk"
+include: "workflow/rules/mixture.smk"
 
 
 rule all:

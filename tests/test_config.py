@@ -116,7 +116,38 @@ def test_duplicate_test_point_names_are_rejected(schema):
 def test_run_must_name_declared_experiments(schema):
     config = minimal()
     config["run"] = ["exp", "nope"]
-    assert error_of(config, schema) == "config: run: no experiment named 'nope'"
+    assert error_of(config, schema) == "config: run: no experiment or mixture named 'nope'"
+
+
+def test_mixtures_are_filled_in_and_checked(schema):
+    config = cfg.validate({"mixtures": {"mix": {}}}, schema)
+    assert config["experiments"] == {}
+    assert config["mixtures"]["mix"] == {
+        "data": {"means": [[0.0, 0.0], [5.0, 5.0], [5.0, -5.0]], "std": 1.25, "n_per_class": 50, "seed": 0},
+        "fit": {"n_init": 1, "seed": 0, "gtol": 1e-10},
+        "l2": {"unsupervised": 0.0, "matched": 0.1},
+        "figures": {"test_point": None, "top": 10, "dpi": 150},
+    }
+    config = minimal() | {"mixtures": {"mix": {}}, "run": ["mix"]}
+    assert cfg.validate(config, schema)["run"] == ["mix"]
+    problems = {
+        "config: mixtures.mix.data.means: the means have different dimensions (1, 2)": {
+            "data": {"means": [[0.0, 0.0], [1.0]]}
+        },
+        "config: mixtures.mix.figures.test_point: 30 is outside the data (0..29)": {
+            "data": {"n_per_class": 10},
+            "figures": {"test_point": 30},
+        },
+        "config: mixtures.mix.l2.matched: 0 is less than or equal to the minimum of 0": {"l2": {"matched": 0}},
+    }
+    for message, mixture in problems.items():
+        assert error_of({"mixtures": {"mix": mixture}}, schema) == message
+    assert error_of(minimal() | {"mixtures": {"exp": {}}}, schema) == (
+        "config: mixtures: 'exp' is also an experiment (one results/ folder)"
+    )
+    assert error_of({"experiments": {}}, schema) == (
+        "config: experiments: none declared (declare at least one experiment or mixture)"
+    )
 
 
 def test_bad_experiment_name_is_rejected(schema):

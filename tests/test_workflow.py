@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 import yaml
 from scipy import stats
-from scipy.special import expit
+from scipy.special import expit, logsumexp
 
-from influential import models, names, provenance
+from influential import mixture, models, names, provenance
 from influential.loo import plan
 
 from .conftest import REPO, digit_arrays, idx_bytes
@@ -84,7 +84,8 @@ TINY = {
                 "ann": {"hidden": 8, "depth": 2, "epochs": 20, "batch_size": 4},
             },
         },
-    }
+    },
+    "mixtures": {"tiny_mixture": {"data": {"n_per_class": 20, "seed": 1}, "figures": {"top": 3}}},
 }
 RULES = ["dataset", "train", "test_points", "train_gradients", "hessian", "compare_estimators", "plot_dataset"]
 LOO_RULES = ["loo_refit", "loo_gather", "evaluate"]
@@ -249,6 +250,8 @@ def test_report_carries_every_figure_and_table(tiny_run):
         assert f"results/{exp}/hessian/spectrum.json" in html
     for table in ("table_5_1.csv", "embedding_correlations.csv", "mahalanobis_overlap.csv"):
         assert f"results/tiny_cnn/tables/{table}" in html
+    for table in ("mixture_agreement.csv", "mixture_summary.csv"):
+        assert f"results/tiny_mixture/tables/{table}" in html
 
 
 def bad(path: str, value):
@@ -705,3 +708,45 @@ def test_embedding_space_analysis(tiny_run):
         for figure in names.EMBEDDING_FIGURES:
             assert matplotlib.image.imread(exp / "figures" / "embedding" / test / f"{figure}.png").std() > 0.02
     assert matplotlib.image.imread(exp / "figures" / "embedding" / "tsne.png").std() > 0.02
+
+
+def test_mixture_cross_loss_experiment(tiny_run):
+    """Leave-one-out changes of -log p(class | x) recomputed with scipy's densities from the stored refits; the
+    agreement table recomputed from the stored matrices; the summary from the agreement table."""
+    exp = tiny_run / "tiny_mixture"
+    data = np.load(exp / "data" / "mixture.npz")
+    x, y = data["x"], data["y"]
+    assert x.shape == (60, 2) and np.bincount(y).tolist() == [20, 20, 20]
+    layout = mixture.Layout(3, 2)
+
+    def objectives(theta):
+        means, covariances, weights = layout.unpack(theta)
+        components = zip(means, covariances, weights, strict=True)
+        scores = np.stack([np.log(w) + stats.multivariate_normal(m, c).logpdf(x) for m, c, w in components], 1)
+        return logsumexp(scores, 1) - scores[np.arange(len(y)), y]
+
+    agreement = pd.read_csv(exp / "tables" / "mixture_agreement.csv")
+    for model in names.MIXTURE_MODELS:
+        record = json.loads((exp / model / "fit.json").read_text())
+        assert record["model"] == model and record["gradient_max_abs"] <= 1e-10
+        theta = np.load(exp / model / "fit.npz")["theta"]
+        loo = np.load(exp / model / "loo.npz")
+        actual = loo[names.ACTUAL]
+        for z in (0, 33, 59):
+            np.testing.assert_allclose(actual[z], objectives(loo["theta"][z]) - objectives(theta), rtol=1e-6, atol=1e-9)
+        predicted = np.load(exp / model / "influence.npz")[names.PREDICTED]
+        assert predicted.shape == actual.shape == (60, 60)
+        table = agreement[agreement["model"] == model].set_index("test_position")
+        for t in (0, 21, 59):
+            assert table.loc[t, "pearson"] == pytest.approx(stats.pearsonr(predicted[:, t], actual[:, t]).statistic)
+            assert table.loc[t, "class"] == y[t]
+        assert table["pearson"].median() > 0.5
+    summary = pd.read_csv(exp / "tables" / "mixture_summary.csv")
+    assert summary["model"].tolist() == [m for m in names.MIXTURE_MODELS for _ in range(4)]
+    overall = summary[summary["class"] == "all"].set_index("model")
+    for model, table in agreement.groupby("model"):
+        assert overall.loc[model, "median_pearson"] == pytest.approx(table["pearson"].median())
+        assert overall.loc[model, "share_pearson_ge_0.8"] == pytest.approx((table["pearson"] >= 0.8).mean())
+    for figure in ("influential", "pred_vs_actual", "correlations"):
+        assert matplotlib.image.imread(exp / "figures" / f"mixture_{figure}.png").std() > 0.05
+    assert "test point drawn: " in (exp / "logs" / "plot_mixture.log").read_text()

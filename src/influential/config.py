@@ -101,9 +101,17 @@ def validate(config: Mapping, schema: Mapping) -> dict:
 
 def _check_semantics(config: dict) -> None:
     """Rules that a JSON schema cannot state clearly."""
-    unknown = [name for name in config.get("run", []) if name not in config["experiments"]]
+    experiments, mixtures = config["experiments"], config["mixtures"]
+    if not experiments and not mixtures:
+        raise ConfigError("config: experiments: none declared (declare at least one experiment or mixture)")
+    both = sorted(set(experiments) & set(mixtures))
+    if both:
+        raise ConfigError(f"config: mixtures: {', '.join(map(repr, both))} is also an experiment (one results/ folder)")
+    unknown = [name for name in config.get("run", []) if name not in experiments and name not in mixtures]
     if unknown:
-        raise ConfigError(f"config: run: no experiment named {', '.join(map(repr, unknown))}")
+        raise ConfigError(f"config: run: no experiment or mixture named {', '.join(map(repr, unknown))}")
+    for name, mixture in mixtures.items():
+        _check_mixture(mixture, f"config: mixtures.{name}")
     for exp_name, exp in config["experiments"].items():
         where = f"config: experiments.{exp_name}"
         dataset = exp["dataset"]
@@ -156,6 +164,18 @@ def _check_semantics(config: dict) -> None:
             )
         _check_test_points(exp["test_points"], dataset, where)
         _check_objectives(exp, where)
+
+
+def _check_mixture(mixture: dict, where: str) -> None:
+    data = mixture["data"]
+    dimensions = sorted({len(mean) for mean in data["means"]})
+    if len(dimensions) > 1:
+        raise ConfigError(
+            f"{where}.data.means: the means have different dimensions ({', '.join(map(str, dimensions))})"
+        )
+    n, shown = len(data["means"]) * data["n_per_class"], mixture["figures"]["test_point"]
+    if shown is not None and shown >= n:
+        raise ConfigError(f"{where}.figures.test_point: {shown} is outside the data (0..{n - 1})")
 
 
 def _check_objectives(exp: dict, where: str) -> None:

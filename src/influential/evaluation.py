@@ -62,3 +62,40 @@ def estimator_comparison(predicted: pd.DataFrame, diagnostics: list[dict]) -> pd
             }
         )
     return table.merge(pd.DataFrame(rows), on=["test", "estimator"]).sort_values(["test", "estimator"])
+
+
+def mixture_agreement(predicted: np.ndarray, actual: np.ndarray, classes: np.ndarray) -> pd.DataFrame:
+    """Per test point (a column of the training x test matrices): Pearson and Spearman of predicted against actual
+    change over every training point, and how often their signs agree (the cross-loss authors' per test point
+    correlation)."""
+    rows = []
+    for t in range(predicted.shape[1]):
+        p, a = predicted[:, t], actual[:, t]
+        rows.append(
+            {
+                "test_position": t,
+                "class": int(classes[t]),
+                "pearson": stats.pearsonr(p, a).statistic,
+                "spearman": stats.spearmanr(p, a).statistic,
+                "sign_agreement": float(np.mean(np.sign(p) == np.sign(a))),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def mixture_summary(agreement: pd.DataFrame, thresholds=(0.6, 0.8)) -> pd.DataFrame:
+    """Per model and class (and all classes): the mean and median per test point Pearson, the share of test points
+    with Pearson at or above each threshold, and the median Spearman."""
+    rows = []
+    for model, table in agreement.groupby("model", sort=False):
+        for cls, group in [*table.groupby("class"), ("all", table)]:
+            row = {
+                "model": model,
+                "class": cls,
+                "test_points": len(group),
+                "mean_pearson": group["pearson"].mean(),
+                "median_pearson": group["pearson"].median(),
+            }
+            row |= {f"share_pearson_ge_{t:g}": float((group["pearson"] >= t).mean()) for t in thresholds}
+            rows.append(row | {"median_spearman": group["spearman"].median()})
+    return pd.DataFrame(rows)

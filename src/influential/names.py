@@ -28,6 +28,9 @@ HYDRA_WINDOWS = ("retrain", "full")
 CROSS_ENTROPY, MARGIN, PROBABILITY = "cross_entropy", "margin", "probability"
 CENTROID_DISTANCE, EMBEDDING_DISTANCE = "centroid_distance", "embedding_distance"
 OBJECTIVES = (CROSS_ENTROPY, MARGIN, PROBABILITY, CENTROID_DISTANCE, EMBEDDING_DISTANCE)
+# Cross-loss influence on a Gaussian mixture: the model fitted without labels, and with them.
+UNSUPERVISED, MATCHED = "unsupervised", "matched"
+MIXTURE_MODELS = (UNSUPERVISED, MATCHED)
 TEST_POINT_RULES = (
     "index",
     "original_index",

@@ -5,11 +5,17 @@ import csv
 
 from influential import names, provenance
 
-EXPERIMENTS = config.get("run", list(config["experiments"]))
+RUN = config.get("run", [*config["experiments"], *config["mixtures"]])
+EXPERIMENTS = [name for name in RUN if name in config["experiments"]]
+MIXTURES = [name for name in RUN if name in config["mixtures"]]
 
 
 def experiment(exp):
     return config["experiments"][exp]
+
+
+def mixture_settings(mix):
+    return config["mixtures"][mix]
 
 
 def test_names(exp):
@@ -47,6 +53,11 @@ def is_cnn(exp):
 def out(*parts):
     """A path under results/{exp}/, the one place output locations are spelled."""
     return os.path.join("results", "{exp}", *parts)
+
+
+def mix_out(*parts):
+    """A path under results/{mix}/ (a mixture experiment's)."""
+    return os.path.join("results", "{mix}", *parts)
 
 
 def library_code(script):
@@ -273,8 +284,20 @@ def embedding_targets(exp):
     return expand(targets, exp=exp)
 
 
+def mixture_models(output):
+    """One rule's output for both models, in names.MIXTURE_MODELS' order."""
+    return expand(output, model=names.MIXTURE_MODELS, allow_missing=True)
+
+
+def mixture_targets():
+    figures = ["influential", "pred_vs_actual", "correlations"]
+    targets = [mix_out("tables", "mixture_summary.csv")]
+    targets += [mix_out("figures", f"mixture_{name}.png") for name in figures]
+    return expand(targets, mix=MIXTURES)
+
+
 def all_targets():
-    return [
+    return mixture_targets() + [
         target
         for exp in EXPERIMENTS
         for target in experiment_targets(exp) + embedding_targets(exp)
@@ -294,7 +317,9 @@ def all_chunks(wildcards):
 
 
 wildcard_constraints:
-    exp="|".join(EXPERIMENTS),
-    test="|".join(sorted({t for exp in EXPERIMENTS for t in test_names(exp)})),
-    estimator="|".join(sorted({e for exp in EXPERIMENTS for e in estimators(exp)})),
+    exp=name_pattern(EXPERIMENTS),
+    mix=name_pattern(MIXTURES),
+    model=name_pattern(names.MIXTURE_MODELS),
+    test=name_pattern(sorted({t for exp in EXPERIMENTS for t in test_names(exp)})),
+    estimator=name_pattern(sorted({e for exp in EXPERIMENTS for e in estimators(exp)})),
     chunk=names.CHUNK_PATTERN,

@@ -1,0 +1,28 @@
+"""Per test point correlation of predicted with actual change, for both mixtures, and its summary per class."""
+
+import pandas as pd
+
+from influential import evaluation, io, job
+from influential.names import ACTUAL, MIXTURE_MODELS, PREDICTED
+
+
+def main(snakemake):
+    with job.run(snakemake) as log:
+        classes = io.load_arrays(snakemake.input.data)["y"]
+        tables = []
+        for model, predicted, actual in zip(
+            MIXTURE_MODELS, snakemake.input.influence, snakemake.input.loo, strict=True
+        ):
+            table = evaluation.mixture_agreement(
+                io.load_arrays(predicted)[PREDICTED], io.load_arrays(actual)[ACTUAL], classes
+            )
+            tables.append(table.assign(model=model))
+        agreement = pd.concat(tables, ignore_index=True)
+        summary = evaluation.mixture_summary(agreement)
+        log.info("summary:\n%s", summary.to_string())
+        io.write_table(agreement, snakemake.output.agreement)
+        io.write_table(summary, snakemake.output.summary)
+
+
+if "snakemake" in globals():
+    main(snakemake)  # noqa: F821

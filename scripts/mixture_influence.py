@@ -1,0 +1,26 @@
+"""Cross-loss influence of every training point on every point's -log p(class | x), with the exact Hessian of the
+training objective."""
+
+import time
+
+from influential import io, job, mixture
+
+
+def main(snakemake):
+    with job.run(snakemake) as log:
+        data, theta = io.load_arrays(snakemake.input.data), io.load_arrays(snakemake.input.fit)["theta"]
+        started = time.perf_counter()
+        model = mixture.Mixture.on(data, snakemake.wildcards.model, snakemake.params.l2)
+        predicted, eigenvalues = mixture.influence(model, theta)
+        log.info(
+            "%s matrix in %.1f s; Hessian eigenvalues %.3g to %.3g",
+            predicted.shape,
+            time.perf_counter() - started,
+            eigenvalues[0],
+            eigenvalues[-1],
+        )
+        io.save_arrays(snakemake.output[0], pred_loss_change_if_removed=predicted, hessian_eigenvalues=eigenvalues)
+
+
+if "snakemake" in globals():
+    main(snakemake)  # noqa: F821
