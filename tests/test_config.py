@@ -264,3 +264,15 @@ def test_test_objectives_default_to_the_loss_and_retraining_needs_one(schema):
     chooser = cfg.validate(cnn, schema)["experiments"]["exp"]["test_points"][0]
     assert cfg.chooses_retrained(chooser)
     assert not cfg.chooses_retrained({**chooser, "objective": {"kind": "cross_entropy"}, "choose_retrained": False})
+
+
+def test_label_noise_settings(schema):
+    dataset = {"source": "synthetic", "split": {"n_train": 20, "n_validation": 0, "n_test": 5}}
+    noisy = minimal(dataset=dataset | {"label_noise": {"fraction": 0.1}})
+    assert cfg.validate(noisy, schema)["experiments"]["exp"]["dataset"]["label_noise"] == {"fraction": 0.1, "seed": 0}
+    too_many = minimal(dataset=dataset | {"label_noise": {"fraction": 1.5}})
+    assert error_of(too_many, schema) == (
+        "config: experiments.exp.dataset.label_noise.fraction: 1.5 is greater than the maximum of 1"
+    )
+    bad_pair = minimal(dataset=dataset | {"label_noise": {"fraction": 0.1, "map": [[7]]}})
+    assert error_of(bad_pair, schema).startswith("config: experiments.exp.dataset.label_noise.map.0: [7] is too short")

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 from scipy.special import expit
 
+from influential import label_noise
 from influential.data import DataError, Dataset, Split
 
 IDX_FILES = {
@@ -230,7 +231,34 @@ def koh_split_positions(n_pool: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def build(dataset: dict, bundled_path: str | Path | None = None) -> Dataset:
-    """The dataset described by an experiment's validated `dataset` config (`bundled_path`: for mnist_bundled)."""
+    """The dataset described by an experiment's validated `dataset` config (`bundled_path`: for mnist_bundled),
+    with its label noise, if any."""
+    built = _build_clean(dataset, bundled_path)
+    noise = dataset.get("label_noise")
+    return built if noise is None else with_label_noise(built, noise)
+
+
+def with_label_noise(dataset: Dataset, noise: dict) -> Dataset:
+    """The training labels flipped as configured; meta records the flipped positions and their true labels. A map
+    names the source's classes, translated here to the dataset's renumbered ones."""
+    classes = dataset.meta.get("classes")
+
+    def renumbered(label: int) -> int:
+        if classes is None:
+            return label
+        if label not in classes:
+            raise DataError(f"label_noise.map: class {label} is not among dataset.classes {classes}")
+        return classes.index(label)
+
+    class_map = {renumbered(a): renumbered(b) for a, b in noise.get("map", [])}
+    train = dataset.train
+    noisy, positions = label_noise.flip(train.y, dataset.n_classes, noise["fraction"], noise["seed"], class_map)
+    record = {"positions": positions.tolist(), "true_labels": train.y[positions].tolist()}
+    meta = dataset.meta | {"label_noise": {**noise, **record}}
+    return Dataset(Split(train.x, noisy, train.index), dataset.validation, dataset.test, meta=meta)
+
+
+def _build_clean(dataset: dict, bundled_path: str | Path | None) -> Dataset:
     source, split = dataset["source"], dataset["split"]
     classes = dataset.get("classes")
     if source == "synthetic":

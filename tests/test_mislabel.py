@@ -1,0 +1,91 @@
+"""Label flipping, self-influence against a closed form for logistic regression, and the ranking metrics by hand."""
+
+import numpy as np
+import pytest
+import scipy.linalg
+from scipy.special import expit
+
+from influential import label_noise, mislabel, sources
+from influential.errors import InputError
+
+from .conftest import BUNDLED
+
+
+def test_flipping_is_seeded_never_to_the_same_class_and_records_exactly_the_flipped():
+    y = np.arange(200) % 10
+    noisy, positions = label_noise.flip(y, 10, 0.1, seed=4)
+    again, same_positions = label_noise.flip(y, 10, 0.1, seed=4)
+    np.testing.assert_array_equal(noisy, again)
+    np.testing.assert_array_equal(positions, same_positions)
+    assert len(positions) == 20 and np.all(np.diff(positions) > 0)
+    np.testing.assert_array_equal(np.flatnonzero(noisy != y), positions)
+    assert set(noisy[positions]) - set(range(10)) == set()
+    other, _ = label_noise.flip(y, 10, 0.1, seed=5)
+    assert not np.array_equal(other, noisy)
+    # every other class is reachable
+    many, flipped = label_noise.flip(np.zeros(2000, dtype=int), 4, 0.5, seed=0)
+    assert np.bincount(many[flipped], minlength=4)[0] == 0 and np.all(np.bincount(many[flipped])[1:] > 280)
+
+
+def test_a_class_map_flips_only_its_classes():
+    y = np.array([1, 7, 7, 1, 7, 3, 7, 7, 1, 7])
+    noisy, positions = label_noise.flip(y, 10, 0.3, seed=0, class_map={7: 1})
+    assert len(positions) == 3 and np.all(y[positions] == 7) and np.all(noisy[positions] == 1)
+    np.testing.assert_array_equal(np.flatnonzero(noisy != y), positions)
+    with pytest.raises(InputError, match=r"label_noise.fraction: 0.7 of 10 is 7 labels, but only 6 training"):
+        label_noise.flip(y, 10, 0.7, seed=0, class_map={7: 1})
+    with pytest.raises(InputError, match=r"label_noise.map: class 7 is mapped to itself"):
+        label_noise.flip(y, 10, 0.1, seed=0, class_map={7: 7, 1: 7})
+
+
+def test_self_influence_is_the_closed_form_for_logistic_regression():
+    """sum-form objective C sum_i log loss_i + |w|^2 / 2 (intercept free): leaving z out removes C log loss_z, so
+    its own loss changes by g_z^T H^-1 (C g_z) with H the Hessian of the sum objective."""
+    rng = np.random.default_rng(0)
+    n, c = 40, 0.5
+    x = np.hstack([rng.standard_normal((n, 3)), np.ones((n, 1))])
+    y = (rng.random(n) < 0.5).astype(float)
+    theta = rng.standard_normal(4) * 0.3
+    p = expit(x @ theta)
+    gradients = (p - y)[:, None] * x
+    penalty = np.diag([1.0, 1.0, 1.0, 0.0])
+    hessian_sum = c * (x.T * (p * (1 - p))) @ x + penalty
+    expected = np.array([g @ np.linalg.solve(hessian_sum, c * g) for g in gradients])
+    # the library's convention: mean objective (H / n), removal gradients times n
+    mean_hessian = hessian_sum / (c * n)
+    factor = scipy.linalg.cho_factor(mean_hessian)
+    found = mislabel.self_influence(lambda b: scipy.linalg.cho_solve(factor, b), gradients, gradients)
+    np.testing.assert_allclose(found, expected, rtol=1e-10)
+    assert np.all(found > 0)
+
+
+def test_ranking_metrics_on_a_hand_computed_ranking():
+    scores = np.array([0.9, 0.1, 0.8, 0.3, 0.7, 0.2, 0.05, 0.6, 0.4, 0.0])
+    flipped = np.array([0, 4, 5])
+    # ranking: 0(F) 2 4(F) 7 8 3 5(F) 1 6 9; flipped above non-flipped in 7 + 6 + 3 = 16 of 3 x 7 = 21 pairs
+    np.testing.assert_array_equal(mislabel.ranking(scores), [0, 2, 4, 7, 8, 3, 5, 1, 6, 9])
+    summary = mislabel.ranking_summary(scores, flipped, inspect=0.3)
+    assert summary == {"roc_auc": pytest.approx(16 / 21), "found_at_0.3": pytest.approx(2 / 3)}
+    curve = mislabel.found_curve(scores, flipped)
+    assert curve["inspected"].tolist() == pytest.approx(np.arange(11) / 10)
+    assert curve["found"].tolist() == pytest.approx(np.array([0, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3]) / 3)
+
+
+def test_a_dataset_with_label_noise_records_what_it_flipped():
+    settings = {
+        "source": "mnist_bundled",
+        "classes": [1, 7],
+        "split": {"method": "random", "n_train": 200, "n_validation": 20, "n_test": 50, "seed": 0},
+    }
+    clean = sources.build(settings, BUNDLED)
+    noisy = sources.build(settings | {"label_noise": {"fraction": 0.1, "seed": 0, "map": [[7, 1]]}}, BUNDLED)
+    record = noisy.meta["label_noise"]
+    positions = np.array(record["positions"])
+    assert len(positions) == 20 and record["map"] == [[7, 1]]
+    np.testing.assert_array_equal(np.flatnonzero(noisy.train.y != clean.train.y), positions)
+    np.testing.assert_array_equal(clean.train.y[positions], record["true_labels"])
+    assert np.all(clean.train.y[positions] == 1) and np.all(noisy.train.y[positions] == 0)  # 7 -> 1, renumbered
+    np.testing.assert_array_equal(noisy.test.y, clean.test.y)
+    np.testing.assert_array_equal(noisy.train.x, clean.train.x)
+    with pytest.raises(InputError, match=r"label_noise.map: class 3 is not among dataset.classes \[1, 7\]"):
+        sources.build(settings | {"label_noise": {"fraction": 0.1, "seed": 0, "map": [[3, 1]]}}, BUNDLED)
