@@ -17,6 +17,15 @@ def join(predicted: pd.DataFrame, actual: pd.DataFrame) -> pd.DataFrame:
     return predicted.merge(actual[[*keys, *measured]], on=keys, how="inner", validate="many_to_one")
 
 
+def agreement_statistics(predicted: np.ndarray, actual: np.ndarray) -> dict:
+    """Pearson and Spearman correlation of predicted with actual change, and the share with the same sign."""
+    return {
+        "pearson": stats.pearsonr(predicted, actual).statistic,
+        "spearman": stats.spearmanr(predicted, actual).statistic,
+        "sign_agreement": float(np.mean(np.sign(predicted) == np.sign(actual))),
+    }
+
+
 def agreement(joined: pd.DataFrame, marked_positions: dict[str, list[int]] | None = None) -> pd.DataFrame:
     """Per estimator, test point and measurement (paired; raw where retraining had a control): Pearson,
     Spearman, sign agreement, and where marked points rank by |actual|."""
@@ -24,16 +33,9 @@ def agreement(joined: pd.DataFrame, marked_positions: dict[str, list[int]] | Non
     variants = {"paired": ACTUAL, "raw": RAW} if RAW in joined else {"refit": ACTUAL}
     for (estimator, test), group in joined.groupby(["estimator", "test"], sort=True):
         for variant, column in variants.items():
-            p, a = group[PREDICTED].to_numpy(), group[column].to_numpy()
-            row = {
-                "estimator": estimator,
-                "test": test,
-                "actual": variant,
-                "n": len(group),
-                "pearson": stats.pearsonr(p, a).statistic,
-                "spearman": stats.spearmanr(p, a).statistic,
-                "sign_agreement": float(np.mean(np.sign(p) == np.sign(a))),
-            }
+            a = group[column].to_numpy()
+            row = {"estimator": estimator, "test": test, "actual": variant, "n": len(group)}
+            row |= agreement_statistics(group[PREDICTED].to_numpy(), a)
             order = group["train_position"].to_numpy()[np.argsort(-np.abs(a), kind="stable")]
             rank = {pos: r for r, pos in enumerate(order, start=1)}
             for name, positions in (marked_positions or {}).items():
@@ -70,15 +72,8 @@ def mixture_agreement(predicted: np.ndarray, actual: np.ndarray, classes: np.nda
     correlation)."""
     rows = []
     for t in range(predicted.shape[1]):
-        p, a = predicted[:, t], actual[:, t]
         rows.append(
-            {
-                "test_position": t,
-                "class": int(classes[t]),
-                "pearson": stats.pearsonr(p, a).statistic,
-                "spearman": stats.spearmanr(p, a).statistic,
-                "sign_agreement": float(np.mean(np.sign(p) == np.sign(a))),
-            }
+            {"test_position": t, "class": int(classes[t])} | agreement_statistics(predicted[:, t], actual[:, t])
         )
     return pd.DataFrame(rows)
 

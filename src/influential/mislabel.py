@@ -21,11 +21,17 @@ def ranking(scores: np.ndarray) -> np.ndarray:
     return np.argsort(-np.asarray(scores), kind="stable")
 
 
+def _flags(n: int, flipped: np.ndarray) -> np.ndarray:
+    """Whether each of n training positions is among the flipped ones."""
+    flags = np.zeros(n, dtype=bool)
+    flags[flipped] = True
+    return flags
+
+
 def found_curve(scores: np.ndarray, flipped: np.ndarray) -> pd.DataFrame:
     """After inspecting the top k points (k = 0..n), the fraction of the training set inspected and the fraction
     of the flipped labels found (Koh & Liang's figure 6)."""
-    is_flipped = np.zeros(len(scores), dtype=bool)
-    is_flipped[flipped] = True
+    is_flipped = _flags(len(scores), flipped)
     found = np.concatenate([[0], np.cumsum(is_flipped[ranking(scores)])])
     return pd.DataFrame(
         {
@@ -38,8 +44,7 @@ def found_curve(scores: np.ndarray, flipped: np.ndarray) -> pd.DataFrame:
 def ranking_summary(scores: np.ndarray, flipped: np.ndarray, inspect: float = 0.1) -> dict:
     """ROC AUC of the scores as a detector of the flipped labels, and the fraction of them found in the top
     `inspect` share of the training set."""
-    is_flipped = np.zeros(len(scores), dtype=bool)
-    is_flipped[flipped] = True
+    is_flipped = _flags(len(scores), flipped)
     top = ranking(scores)[: round(inspect * len(scores))]
     return {
         "roc_auc": float(roc_auc_score(is_flipped, scores)),
