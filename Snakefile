@@ -66,6 +66,8 @@ localrules:
     mixture_data,
     mixture_evaluate,
     plot_mixture,
+    mislabel_evaluate,
+    plot_mislabel,
 
 
 include: "workflow/rules/data.smk"
@@ -76,6 +78,7 @@ include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/embeddings.smk"
 include: "workflow/rules/plots.smk"
 include: "workflow/rules/mixture.smk"
+include: "workflow/rules/mislabel.smk"
 
 
 rule all:

@@ -2,10 +2,7 @@
 point is left out, by one estimator."""
 
 from influential import cross_loss, estimators, io, job, models
-from influential.hessian import FactorisedHessian
-from influential.names import EXACT
 from influential.objectives import Objective
-from influential.trajectory import Trajectory
 
 
 def main(snakemake):
@@ -13,21 +10,10 @@ def main(snakemake):
         dataset = io.load_dataset(snakemake.input.dataset)
         theta, meta = io.load_model(snakemake.input.model)
         point = io.read_json(snakemake.input.test_point)
-        train_gradients, trajectory = (snakemake.input.get(role) for role in ("train_gradients", "trajectory"))
         name, position = snakemake.wildcards.estimator, point["test_position"]
         model = models.from_meta(meta)
         objective = cross_loss.bind(Objective.from_config(point["objective"]), model, dataset)
-        estimator = estimators.build(
-            name,
-            snakemake.params.settings,
-            model,
-            theta,
-            dataset.train.x,
-            dataset.train.y,
-            train_gradients=io.load_arrays(train_gradients)["gradients"] if train_gradients else None,
-            factorised=FactorisedHessian.load(snakemake.input.hessian) if name == EXACT else None,
-            trajectory=Trajectory.load(trajectory) if trajectory else None,
-        )
+        estimator = estimators.from_files(name, snakemake.params.settings, model, theta, dataset.train, snakemake.input)
         x, y = dataset.test.x[[position]], dataset.test.y[[position]]
         change = estimator.change_if_removed(x, y, objective)[0]
         log.info(

@@ -276,3 +276,21 @@ def test_label_noise_settings(schema):
     )
     bad_pair = minimal(dataset=dataset | {"label_noise": {"fraction": 0.1, "map": [[7]]}})
     assert error_of(bad_pair, schema).startswith("config: experiments.exp.dataset.label_noise.map.0: [7] is too short")
+
+
+def test_mislabel_settings(schema):
+    enabled = {"enabled": True, "rankers": ["exact", "cg", "training_loss"]}
+    config = cfg.validate(minimal(mislabel=enabled, influence={"estimators": ["exact", "cg"]}), schema)
+    assert config["experiments"]["exp"]["mislabel"] == enabled | {"inspect": 0.1, "fix": 0.1, "seed": 0}
+    assert error_of(minimal(mislabel=enabled), schema) == (
+        "config: experiments.exp.mislabel.rankers: 'cg' is not in influence.estimators"
+    )
+    cnn = minimal(mislabel={"enabled": True}, model={"kind": "all_cnn"}, dataset=ENOUGH_FOR_BATCHES_OF_500)
+    cnn["experiments"]["exp"]["loo"] = {"method": "none"}
+    assert error_of(cnn, schema) == (
+        "config: experiments.exp.mislabel.enabled: the mislabel stage fixes labels and refits, which exists for "
+        "logistic_regression only so far"
+    )
+    assert error_of(minimal(mislabel={"rankers": ["hydra"]}), schema).startswith(
+        "config: experiments.exp.mislabel.rankers.0: 'hydra' is not one of 'exact', 'cg', 'lissa', 'tracin'"
+    )

@@ -2,10 +2,9 @@
 
 import numpy as np
 import pytest
-import scipy.linalg
 from scipy.special import expit
 
-from influential import label_noise, mislabel, sources
+from influential import estimators, label_noise, mislabel, models, sources, training
 from influential.errors import InputError
 
 from .conftest import BUNDLED
@@ -38,24 +37,23 @@ def test_a_class_map_flips_only_its_classes():
         label_noise.flip(y, 10, 0.1, seed=0, class_map={7: 7, 1: 7})
 
 
-def test_self_influence_is_the_closed_form_for_logistic_regression():
-    """sum-form objective C sum_i log loss_i + |w|^2 / 2 (intercept free): leaving z out removes C log loss_z, so
-    its own loss changes by g_z^T H^-1 (C g_z) with H the Hessian of the sum objective."""
-    rng = np.random.default_rng(0)
-    n, c = 40, 0.5
-    x = np.hstack([rng.standard_normal((n, 3)), np.ones((n, 1))])
-    y = (rng.random(n) < 0.5).astype(float)
-    theta = rng.standard_normal(4) * 0.3
+@pytest.mark.parametrize("name", ["exact", "cg"])
+def test_self_influence_is_the_closed_form_for_logistic_regression(logistic_problem, name):
+    """scikit-learn's objective C sum_i log loss_i + |w|^2 / 2 (intercept free): leaving z out removes C log loss_z,
+    so z's own loss changes by g_z^T H^-1 (C g_z), H the Hessian of that sum (numpy, from the sigmoid)."""
+    train, _ = logistic_problem
+    c = 0.5
+    model = models.BinaryLogisticRegression(n_features=2, C=c, n_train=len(train))
+    theta, _ = training.fit_logistic(model, train.x, train.y, tol=1e-10, max_iter=1000)
+    x = np.hstack([train.x.astype(np.float64), np.ones((len(train), 1))])
     p = expit(x @ theta)
-    gradients = (p - y)[:, None] * x
-    penalty = np.diag([1.0, 1.0, 1.0, 0.0])
-    hessian_sum = c * (x.T * (p * (1 - p))) @ x + penalty
-    expected = np.array([g @ np.linalg.solve(hessian_sum, c * g) for g in gradients])
-    # the library's convention: mean objective (H / n), removal gradients times n
-    mean_hessian = hessian_sum / (c * n)
-    factor = scipy.linalg.cho_factor(mean_hessian)
-    found = mislabel.self_influence(lambda b: scipy.linalg.cho_solve(factor, b), gradients, gradients)
-    np.testing.assert_allclose(found, expected, rtol=1e-10)
+    g = (p - train.y)[:, None] * x
+    hessian = c * (x.T * (p * (1 - p))) @ x + np.diag([1.0, 1.0, 0.0])
+    expected = np.array([gz @ np.linalg.solve(hessian, c * gz) for gz in g])
+    settings = {"batch_size": 64, "damping": 0.0, "cg": {"tol": 1e-12, "max_iter": 100}}
+    estimator = estimators.build(name, settings, model, theta, train.x, train.y)
+    found = estimator.self_influence()
+    np.testing.assert_allclose(found, expected, rtol=1e-6)
     assert np.all(found > 0)
 
 

@@ -130,7 +130,7 @@ def test_tracin_is_the_rate_weighted_sum_of_gradient_products_at_the_checkpoints
     _, _, _, trajectory = fit(model, dataset, steps=9, every=1)  # records at 0..9
     tracin = estimators.TracInInfluence(model, dataset.train.x, dataset.train.y, trajectory, checkpoints=3)
     got = tracin.change_if_removed(dataset.test.x, dataset.test.y)
-    expected = np.zeros_like(got)
+    expected, expected_self = np.zeros_like(got), np.zeros(len(dataset.train.y))
     for step in (1, 5, 9):  # three checkpoints spread evenly over the records after the start, the last included
         theta = tf.constant(trajectory.thetas[step])
         with tf.GradientTape(persistent=True) as tape:
@@ -139,8 +139,10 @@ def test_tracin_is_the_rate_weighted_sum_of_gradient_products_at_the_checkpoints
             test_losses = model.loss(theta, dataset.test.x, dataset.test.y)
         train, test = (tape.jacobian(losses, theta).numpy() for losses in (train_losses, test_losses))
         expected += trajectory.learning_rates[min(step, 8)] * test @ train.T
+        expected_self += trajectory.learning_rates[min(step, 8)] * np.sum(train**2, axis=1)
     np.testing.assert_allclose(got, expected, rtol=1e-10)
     assert tracin.diagnostics[0]["checkpoints"] == [1, 5, 9]
+    np.testing.assert_allclose(tracin.self_influence(), expected_self, rtol=1e-10)  # a point on itself
 
 
 def test_hydra_over_the_retraining_window_predicts_paired_leave_one_out():

@@ -16,6 +16,7 @@ import pytest
 import yaml
 from scipy import stats
 from scipy.special import expit, logsumexp
+from sklearn.metrics import roc_auc_score
 
 from influential import mixture, models, names, provenance
 from influential.loo import plan
@@ -36,6 +37,19 @@ TINY = {
                 {"name": "b", "select": "first_correct", "label": 1},
                 {"name": "a_margin", "select": "index", "index": 0, "objective": {"kind": "margin"}},
             ],
+        },
+        "tiny_noisy": {
+            "dataset": {
+                "source": "mnist_bundled",
+                "classes": [1, 7],
+                "split": {"n_train": 60, "n_validation": 10, "n_test": 40, "seed": 2},
+                "label_noise": {"fraction": 0.2, "seed": 1},
+            },
+            "model": {"kind": "logistic_regression", "C": 0.05},
+            "influence": {"estimators": ["exact", "cg"], "cg": {"tol": 1e-10, "max_iter": 100}},
+            "test_points": [{"name": "a", "select": "index", "index": 0}],
+            "loo": {"method": "none"},
+            "mislabel": {"enabled": True, "rankers": ["exact", "cg", "training_loss", "random"], "fix": 0.25},
         },
         "tiny_digits": {
             "dataset": {
@@ -368,7 +382,7 @@ def test_dry_run_resolves_the_dag(tmp_path, preset):
         assert re.search(rf"^(local)?rule {rule}:$", result.stdout, re.M), rule
     # a GPU is asked for where one can be used: the all-CNN's training, not scikit-learn's logistic regression
     trainings = re.findall(r"^rule train:\n(.*?)\n\n", result.stdout, re.M | re.S)
-    assert len(trainings) == (2 if preset else 3)
+    assert len(trainings) == (2 if preset else 4)  # default: three logistic regressions and the all-CNN
     for body in trainings:
         cnn = "mnist_cnn" in re.search(r"wildcards: exp=(\w+)", body).group(1)
         assert ("gpu=1" in body) == cnn and ("gpu=0" in body) != cnn, body
@@ -648,6 +662,7 @@ def test_changing_a_plotting_option_redraws_figures_only(tiny_run, tmp_path):
         "plot_embeddings",
         "plot_tsne",
         "plot_parameter_change",
+        "plot_mislabel",
     }
 
 
@@ -750,3 +765,36 @@ def test_mixture_cross_loss_experiment(tiny_run):
     for figure in ("influential", "pred_vs_actual", "correlations"):
         assert matplotlib.image.imread(exp / "figures" / f"mixture_{figure}.png").std() > 0.05
     assert "test point drawn: " in (exp / "logs" / "plot_mixture.log").read_text()
+
+
+def test_mislabelled_points_are_ranked_scored_and_fixed(tiny_run):
+    """The summary recomputed from the stored rankings and the flipped positions the dataset recorded; each fix
+    restores exactly the flipped labels in its ranking's top quarter, and refitting on them is what the table says."""
+    exp = tiny_run / "tiny_noisy"
+    dataset = np.load(exp / "data" / "dataset.npz")
+    noise = json.loads(str(dataset["meta"]))["label_noise"]
+    flipped = np.array(noise["positions"])
+    assert len(flipped) == 12 and noise["fraction"] == 0.2
+    is_flipped = np.isin(np.arange(60), flipped)
+    summary = pd.read_csv(exp / "tables" / "mislabel.csv").set_index("ranker")
+    fixes = pd.read_csv(exp / "tables" / "mislabel_fix.csv").set_index("fixed_by")
+    rankings = {}
+    for ranker in ("exact", "cg", "training_loss", "random"):
+        table = pd.read_parquet(exp / "mislabel" / f"{ranker}.parquet").sort_values("train_position")
+        np.testing.assert_array_equal(table["label"], dataset["y_train"])
+        scores = table["score"].to_numpy()
+        rankings[ranker] = scores
+        assert summary.loc[ranker, "roc_auc"] == pytest.approx(roc_auc_score(is_flipped, scores))
+        top = np.argsort(-scores, kind="stable")
+        assert summary.loc[ranker, "found_at_0.1"] == pytest.approx(is_flipped[top[:6]].sum() / 12)
+        assert fixes.loc[ranker, "restored"] == is_flipped[top[:15]].sum()
+        assert np.array_equal(np.sort(table["rank"]), np.arange(1, 61)) and table["rank"].to_numpy()[top[0]] == 1
+    np.testing.assert_allclose(rankings["cg"], rankings["exact"], rtol=1e-6)
+    assert np.all(rankings["exact"] > 0)  # a point's own loss rises when it is left out
+    assert summary.loc["exact", "roc_auc"] > 0.8 and summary.loc["random", "flipped"] == 12
+    assert fixes.loc["none", "restored"] == 0 and fixes.loc["all", "restored"] == 12
+    theta = np.load(exp / "model" / "model.npz")["theta"]
+    x = dataset["x_test"].reshape(len(dataset["y_test"]), -1)
+    noisy_accuracy = np.mean(((x @ theta[:-1] + theta[-1]) > 0) == dataset["y_test"])
+    assert fixes.loc["none", "test_accuracy"] == pytest.approx(noisy_accuracy)  # "none" refits the model as trained
+    assert matplotlib.image.imread(exp / "figures" / "mislabel.png").std() > 0.05

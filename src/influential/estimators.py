@@ -20,7 +20,7 @@ import pandas as pd
 import scipy.sparse.linalg
 import tensorflow as tf
 
-from influential import gradients, hydra, names
+from influential import gradients, hydra, io, names
 from influential import hessian as hs
 from influential.adam import AdamSettings
 from influential.cross_loss import BoundObjective, bind
@@ -62,6 +62,7 @@ class InverseHvpInfluence:
         self.model, self.theta, self.damping, self.batch_size = model, theta, float(damping), batch_size
         if train_gradients is None:
             train_gradients = gradients.per_example_gradients(model, theta, x_train, y_train, batch_size)
+        self.train_gradients = train_gradients
         self.removal = gradients.removal_gradients(model, theta, train_gradients)
         self.operator = hs.HessianOperator(model, theta, x_train, y_train, damping, batch_size)
         self.diagnostics: list[dict] = []
@@ -91,6 +92,17 @@ class InverseHvpInfluence:
         s_test = self.inverse_hvps(test_gradients)
         return (s_test.T @ self.removal.T) / len(self.removal)
 
+    def self_influence(self) -> np.ndarray:
+        """Each training point's predicted change of its own loss if it were left out, (1/n) grad L(z)^T
+        (H + damping I)^-1 grad R_z: a mislabelled point is fitted against its neighbours, so removing it raises
+        its own loss the most. One solve per training point."""
+        return self_influence(self.train_gradients, self.inverse_hvps(self.removal))
+
+
+def self_influence(loss_gradients: np.ndarray, solved_removal: np.ndarray) -> np.ndarray:
+    """(1/n) grad L(z) . s_z for every z, the rows of loss_gradients against the columns s_z = H^-1 grad R_z."""
+    return np.einsum("ij,ji->i", loss_gradients, solved_removal) / len(loss_gradients)
+
 
 class ExactInfluence(InverseHvpInfluence):
     """Full Hessian, eigendecomposed once; each test point then costs one gradient and two matrix products.
@@ -111,6 +123,10 @@ class ExactInfluence(InverseHvpInfluence):
 
     def solve(self, gradient):
         return self.factorised.solve(gradient), {}
+
+    def self_influence(self) -> np.ndarray:
+        """As the other solvers', with every solve at once through the factorisation."""
+        return self_influence(self.train_gradients, self.factorised.solve(self.removal.T))
 
     def all_pairs(self, x_test: np.ndarray, y_test: np.ndarray) -> np.ndarray:
         """Every (test, training) pair at once, float32, without per-point diagnostics."""
@@ -217,19 +233,34 @@ class TracInInfluence:
         self.batch_size = batch_size
         self.diagnostics: list[dict] = []
 
-    def change_if_removed(self, x_test: np.ndarray, y_test: np.ndarray, objective: BoundObjective | None = None):
-        objective = objective_or_loss(self.model, objective)
-        started, total = time.perf_counter(), np.zeros((len(y_test), len(self.y_train)))
-        steps = self.trajectory.steps[self.records]
-        for record, step in zip(self.records, steps, strict=True):
+    def _checkpoints(self):
+        """Each checkpoint's parameters, learning rate and training-loss gradients (float64)."""
+        for record, step in zip(self.records, self.trajectory.steps[self.records], strict=True):
             theta = self.trajectory.thetas[record]
             rate = self.trajectory.rate(min(int(step), self.trajectory.last - 1))
             train = gradients.per_example_gradients(self.model, theta, self.x_train, self.y_train, self.batch_size)
+            yield theta, rate, train.astype(np.float64)
+
+    def _log(self, started: float, what: str) -> list[dict]:
+        steps, seconds = self.trajectory.steps[self.records].tolist(), time.perf_counter() - started
+        log.info("tracin %s: %d checkpoints (steps %s) in %.1f s", what, len(steps), steps, seconds)
+        return [{"estimator": self.name, "seconds": seconds, "checkpoints": steps}]
+
+    def change_if_removed(self, x_test: np.ndarray, y_test: np.ndarray, objective: BoundObjective | None = None):
+        objective = objective_or_loss(self.model, objective)
+        started, total = time.perf_counter(), np.zeros((len(y_test), len(self.y_train)))
+        for theta, rate, train in self._checkpoints():
             test = objective.gradients(theta, x_test, y_test, self.batch_size)
-            total += rate * (test.astype(np.float64) @ train.T.astype(np.float64))
-        seconds = time.perf_counter() - started
-        self.diagnostics = [{"estimator": self.name, "seconds": seconds, "checkpoints": steps.tolist()}] * len(y_test)
-        log.info("tracin: %d checkpoints (steps %s) in %.1f s", len(steps), steps.tolist(), seconds)
+            total += rate * (test.astype(np.float64) @ train.T)
+        self.diagnostics = self._log(started, "influence") * len(y_test)
+        return total
+
+    def self_influence(self) -> np.ndarray:
+        """TracIn's self-influence (the paper's mislabel detector): sum over checkpoints of rate_k |g_z(theta_k)|^2."""
+        started, total = time.perf_counter(), np.zeros(len(self.y_train))
+        for _, rate, train in self._checkpoints():
+            total += rate * np.einsum("ij,ij->i", train, train)
+        self.diagnostics = self._log(started, "self-influence")
         return total
 
 
@@ -311,4 +342,21 @@ def build(
         sample_size=lissa["batch_size"],
         seed=lissa["seed"],
         **common,
+    )
+
+
+def from_files(name: str, settings: dict, model, theta: np.ndarray, train: Split, inputs) -> object:
+    """`build` with what a workflow job cached, read from its input files by role (influence_inputs in the
+    Snakefile): train_gradients, hessian (exact), trajectory (TracIn, HYDRA)."""
+    train_gradients, hessian, trajectory = (inputs.get(role) for role in ("train_gradients", "hessian", "trajectory"))
+    return build(
+        name,
+        settings,
+        model,
+        theta,
+        train.x,
+        train.y,
+        train_gradients=io.load_arrays(train_gradients)["gradients"] if train_gradients else None,
+        factorised=hs.FactorisedHessian.load(hessian) if hessian else None,
+        trajectory=Trajectory.load(trajectory) if trajectory else None,
     )

@@ -1,19 +1,11 @@
-"""Finding mislabelled training examples: self-influence rankings and how well a ranking finds the flipped labels.
-
-A point's self-influence is the change of its own loss if it were left out (its own influence on itself), the
-predicted_loss_change_if_removed of the point as its own test point: (1/n) grad L(z)^T H^-1 grad R_z. A mislabelled
-point is fitted against the rest of its class, so its own loss rises most when it is removed."""
+"""Finding mislabelled training examples: rankings of the training points by a score (an estimator's self-influence,
+see estimators' `self_influence`, or a baseline) and how well a ranking finds the labels that were flipped."""
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-
-def self_influence(solve, loss_gradients: np.ndarray, removal_gradients: np.ndarray) -> np.ndarray:
-    """(1/n) grad L(z)^T H^-1 grad R_z for every training point z; `solve` applies H^-1 to the columns of a
-    matrix (the rows of loss_gradients are grad L(z))."""
-    solved = solve(removal_gradients.T)  # (n_params, n)
-    return np.einsum("ij,ji->i", loss_gradients, solved) / len(loss_gradients)
+from influential.data import Split
 
 
 def ranking(scores: np.ndarray) -> np.ndarray:
@@ -50,3 +42,39 @@ def ranking_summary(scores: np.ndarray, flipped: np.ndarray, inspect: float = 0.
         "roc_auc": float(roc_auc_score(is_flipped, scores)),
         f"found_at_{inspect:g}": float(is_flipped[top].sum() / max(len(flipped), 1)),
     }
+
+
+def ranking_table(train: Split, ranker: str, scores: np.ndarray) -> pd.DataFrame:
+    """One ranker's scores of the training points, with each point's rank (1 = inspected first)."""
+    rank = np.empty(len(scores), dtype=np.int64)
+    rank[ranking(scores)] = np.arange(1, len(scores) + 1)
+    return pd.DataFrame(
+        {
+            "ranker": ranker,
+            "train_position": np.arange(len(train)),
+            "train_index": train.index,
+            "label": train.y,
+            "score": scores,
+            "rank": rank,
+        }
+    )
+
+
+def evaluate(rankings: pd.DataFrame, flipped: np.ndarray, inspect: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per ranker: the summary (ROC AUC, share found at `inspect`) and the found-vs-inspected curve."""
+    summaries, curves = [], []
+    for ranker, table in rankings.groupby("ranker", sort=False):
+        scores = table.sort_values("train_position")["score"].to_numpy()
+        summaries.append({"ranker": ranker, "flipped": len(flipped), **ranking_summary(scores, flipped, inspect)})
+        curves.append(found_curve(scores, flipped).assign(ranker=ranker))
+    return pd.DataFrame(summaries), pd.concat(curves, ignore_index=True)
+
+
+def fixed_labels(labels: np.ndarray, scores: np.ndarray, flipped: np.ndarray, true_labels: np.ndarray, share: float):
+    """The labels after inspecting the top `share` of a ranking and restoring every flipped label found there, and
+    how many were restored."""
+    inspected = _flags(len(scores), ranking(scores)[: round(share * len(scores))])
+    found = inspected[flipped]
+    fixed = labels.copy()
+    fixed[flipped[found]] = true_labels[found]
+    return fixed, int(found.sum())

@@ -28,6 +28,10 @@ HYDRA_WINDOWS = ("retrain", "full")
 CROSS_ENTROPY, MARGIN, PROBABILITY = "cross_entropy", "margin", "probability"
 CENTROID_DISTANCE, EMBEDDING_DISTANCE = "centroid_distance", "embedding_distance"
 OBJECTIVES = (CROSS_ENTROPY, MARGIN, PROBABILITY, CENTROID_DISTANCE, EMBEDDING_DISTANCE)
+# Finding mislabelled training points: the estimators that give a point's influence on itself, and two baselines.
+SELF_INFLUENCE_ESTIMATORS = (EXACT, CG, LISSA, TRACIN)
+TRAINING_LOSS, RANDOM = "training_loss", "random"
+MISLABEL_RANKERS = (*SELF_INFLUENCE_ESTIMATORS, TRAINING_LOSS, RANDOM)
 # Cross-loss influence on a Gaussian mixture: the model fitted without labels, and with them.
 UNSUPERVISED, MATCHED = "unsupervised", "matched"
 MIXTURE_MODELS = (UNSUPERVISED, MATCHED)

@@ -90,37 +90,67 @@ def influence_files(exp, suffix, tests=None):
     )
 
 
-def influence_inputs(wildcards):
+def estimator_inputs(exp, name):
     """What an estimator reads besides the data and the model: TracIn and HYDRA the trajectory; the others the
     cached per-example gradients, and exact the (expensive) factorised Hessian."""
-    if wildcards.estimator in names.TRAJECTORY_ESTIMATORS:
-        return {"trajectory": out("model", "trajectory.npz").format(exp=wildcards.exp)}
+    if name in names.TRAJECTORY_ESTIMATORS:
+        return {"trajectory": out("model", "trajectory.npz").format(exp=exp)}
     chosen = {"train_gradients": out("influence", "train_gradients.npz")}
-    if wildcards.estimator == names.EXACT:
+    if name == names.EXACT:
         chosen["hessian"] = out("hessian", "hessian.npz")
-    return {role: path.format(exp=wildcards.exp) for role, path in chosen.items()}
+    return {role: path.format(exp=exp) for role, path in chosen.items()}
 
 
-def estimator_settings(wildcards):
+def influence_inputs(wildcards):
+    return estimator_inputs(wildcards.exp, wildcards.estimator)
+
+
+def settings_of(exp, name):
     """The influence settings one estimator uses: the shared batch size (and damping, where a damped system is
     solved), its own section (cg, lissa, tracin, hydra), and for HYDRA over the retraining window what that window
     is, so that changing another estimator's settings reruns nothing of this one."""
-    settings = experiment(wildcards.exp)
+    settings = experiment(exp)
     influence = settings["influence"]
-    section = names.SETTINGS_SECTIONS.get(wildcards.estimator)
+    section = names.SETTINGS_SECTIONS.get(name)
     chosen = {"batch_size": influence["batch_size"]}
-    if (
-        wildcards.estimator not in names.TRAJECTORY_ESTIMATORS
-    ):  # they solve no damped system
+    if name not in names.TRAJECTORY_ESTIMATORS:  # they solve no damped system
         chosen["damping"] = influence["damping"]
     if section:
         chosen[section] = influence[section]
     if section == "hydra" and influence["hydra"]["window"] == "retrain":
         chosen |= {
-            "retrain": retrain_settings(wildcards.exp),
+            "retrain": retrain_settings(exp),
             "schedule": settings["training"],
         }
     return chosen
+
+
+def estimator_settings(wildcards):
+    return settings_of(wildcards.exp, wildcards.estimator)
+
+
+def ranker_inputs(wildcards):
+    """A mislabel ranker's inputs besides data and model: an estimator's, none for the baselines."""
+    if wildcards.ranker in names.SELF_INFLUENCE_ESTIMATORS:
+        return estimator_inputs(wildcards.exp, wildcards.ranker)
+    return {}
+
+
+def ranker_settings(wildcards):
+    """An estimator's settings, or the mislabel seed for the random ranking (so that it alone follows the seed)."""
+    if wildcards.ranker in names.SELF_INFLUENCE_ESTIMATORS:
+        return settings_of(wildcards.exp, wildcards.ranker)
+    if wildcards.ranker == names.RANDOM:
+        return {"seed": experiment(wildcards.exp)["mislabel"]["seed"]}
+    return {}
+
+
+def mislabel_rankings(wildcards):
+    return expand(
+        out("mislabel", "{ranker}.parquet"),
+        exp=wildcards.exp,
+        ranker=experiment(wildcards.exp)["mislabel"]["rankers"],
+    )
 
 
 def name_pattern(chosen):
@@ -228,6 +258,18 @@ def experiment_targets(exp):
             out("figures", "parameter_change.png"),
             out("tables", "parameter_change.csv"),
         ]
+    if settings["mislabel"]["enabled"]:
+        targets += expand(
+            out("mislabel", "{ranker}.parquet"),
+            ranker=settings["mislabel"]["rankers"],
+            allow_missing=True,
+        )
+        if "label_noise" in settings["dataset"]:
+            targets += [
+                out("tables", "mislabel.csv"),
+                out("tables", "mislabel_fix.csv"),
+                out("figures", "mislabel.png"),
+            ]
     if settings["loo"]["method"] != "none":
         targets.append(out("tables", "agreement.csv"))
         targets += expand(
@@ -320,6 +362,7 @@ wildcard_constraints:
     exp=name_pattern(EXPERIMENTS),
     mix=name_pattern(MIXTURES),
     model=name_pattern(names.MIXTURE_MODELS),
+    ranker=name_pattern(names.MISLABEL_RANKERS),
     test=name_pattern(sorted({t for exp in EXPERIMENTS for t in test_names(exp)})),
     estimator=name_pattern(sorted({e for exp in EXPERIMENTS for e in estimators(exp)})),
     chunk=names.CHUNK_PATTERN,
