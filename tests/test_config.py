@@ -285,12 +285,6 @@ def test_mislabel_settings(schema):
     assert error_of(minimal(mislabel=enabled), schema) == (
         "config: experiments.exp.mislabel.rankers: 'cg' is not in influence.estimators"
     )
-    cnn = minimal(mislabel={"enabled": True}, model={"kind": "all_cnn"}, dataset=ENOUGH_FOR_BATCHES_OF_500)
-    cnn["experiments"]["exp"]["loo"] = {"method": "none"}
-    assert error_of(cnn, schema) == (
-        "config: experiments.exp.mislabel.enabled: the mislabel stage fixes labels and refits, which exists for "
-        "logistic_regression only so far"
-    )
     assert error_of(minimal(mislabel={"rankers": ["hydra"]}), schema).startswith(
         "config: experiments.exp.mislabel.rankers.0: 'hydra' is not one of 'exact', 'cg', 'lissa', 'tracin'"
     )

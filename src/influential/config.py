@@ -171,11 +171,6 @@ def _check_mislabel(exp: dict, where: str) -> None:
     mislabel = exp["mislabel"]
     if not mislabel["enabled"]:
         return
-    if exp["model"]["kind"] != "logistic_regression":
-        raise ConfigError(
-            f"{where}.mislabel.enabled: the mislabel stage fixes labels and refits, which exists for "
-            "logistic_regression only so far"
-        )
     missing = [r for r in mislabel["rankers"] if r in names.SELF_INFLUENCE_ESTIMATORS]
     missing = [r for r in missing if r not in exp["influence"]["estimators"]]
     if missing:

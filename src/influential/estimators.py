@@ -346,8 +346,8 @@ def build(
 
 
 def from_files(name: str, settings: dict, model, theta: np.ndarray, train: Split, inputs) -> object:
-    """`build` with what a workflow job cached, read from its input files by role (influence_inputs in the
-    Snakefile): train_gradients, hessian (exact), trajectory (TracIn, HYDRA)."""
+    """`build` with what a workflow job cached, read from its input files by role (estimator_inputs in
+    workflow/rules/common.smk): train_gradients, hessian (exact), trajectory (TracIn, HYDRA)."""
     train_gradients, hessian, trajectory = (inputs.get(role) for role in ("train_gradients", "hessian", "trajectory"))
     return build(
         name,

@@ -1,5 +1,6 @@
 # Finding mislabelled training points (config `mislabel:`): rank every training point by each ranker; with
-# dataset.label_noise, score the rankings against the flipped labels and refit with each ranking's finds restored.
+# dataset.label_noise, score the rankings against the flipped labels and train again with each ranking's finds
+# restored (a refit for logistic regression; for the all-CNN the same initialisation and minibatches).
 
 
 rule self_influence:
@@ -67,6 +68,11 @@ rule mislabel_fix:
     conda:
         "../../envs/tensorflow.yaml"
     threads: 1
+    resources:
+        gpu=lambda wc: int(is_cnn(wc.exp)),
+        runtime=lambda wc: (len(experiment(wc.exp)["mislabel"]["rankers"]) + 2)
+        * training_runtime(wc),
+        mem_mb=job_memory_mb,
     params:
         share=lambda wc: experiment(wc.exp)["mislabel"]["fix"],
         model=lambda wc: experiment(wc.exp)["model"],
