@@ -16,7 +16,7 @@ os.environ.update(
     PYTHONPATH=os.pathsep.join([LIBRARY, *filter(None, [os.environ.get("PYTHONPATH")])])
 )
 
-from influential.config import (
+from influential.core.config import (
     ConfigError,
     chooses_retrained,
     load_schema,

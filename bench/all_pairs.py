@@ -21,8 +21,12 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from influential import estimators, gradients, io, sources, training
-from influential import hessian as hs
+from influential.core import io
+from influential.data import sources
+from influential.derivatives import gradients
+from influential.derivatives import hessian as hs
+from influential.influence import estimators
+from influential.training import fit as training
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -18,8 +18,11 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from influential import adam, io, sources, training
+from influential.core import io
+from influential.data import sources
 from influential.loo import retrain
+from influential.training import adam
+from influential.training import fit as training
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -2,9 +2,10 @@
 
 import time
 
-from influential import io, job, models
-from influential.estimators import ExactInfluence
-from influential.hessian import FactorisedHessian
+from influential import models
+from influential.core import io, job
+from influential.derivatives.hessian import FactorisedHessian
+from influential.influence.estimators import ExactInfluence
 
 
 def main(snakemake):

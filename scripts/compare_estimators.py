@@ -2,7 +2,8 @@
 
 import pandas as pd
 
-from influential import evaluation, io, job
+from influential.core import io, job
+from influential.evaluation import agreement as evaluation
 
 
 def main(snakemake):

@@ -1,6 +1,7 @@
 """Build an experiment's train / validation / test split from its configured source."""
 
-from influential import io, job, sources
+from influential.core import io, job
+from influential.data import sources
 
 
 def main(snakemake):

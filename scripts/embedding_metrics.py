@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from influential import embeddings, io, job
+from influential.core import io, job
+from influential.embeddings import metrics as embeddings
 
 
 def main(snakemake):

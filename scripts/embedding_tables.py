@@ -3,7 +3,8 @@ Table 5.1 (CSV and Markdown) and the top-k Mahalanobis overlap."""
 
 import pandas as pd
 
-from influential import embeddings, io, job
+from influential.core import io, job
+from influential.embeddings import metrics as embeddings
 
 
 def main(snakemake):

@@ -2,7 +2,8 @@
 
 from pathlib import Path
 
-from influential import io, job, models
+from influential import models
+from influential.core import io, job
 
 
 def main(snakemake):

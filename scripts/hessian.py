@@ -1,6 +1,8 @@
 """The training objective's Hessian at the trained parameters, eigendecomposed once for every later solve."""
 
-from influential import hessian, io, job, models
+from influential import models
+from influential.core import io, job
+from influential.derivatives import hessian
 
 
 def main(snakemake):

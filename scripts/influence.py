@@ -1,8 +1,11 @@
 """Predicted change of one test point's objective (its loss, or another: cross-loss influence) when each training
 point is left out, by one estimator."""
 
-from influential import cross_loss, estimators, io, job, models
-from influential.objectives import Objective
+from influential import models
+from influential.core import io, job
+from influential.influence import estimators
+from influential.testpoints import cross_loss
+from influential.testpoints.objectives import Objective
 
 
 def main(snakemake):

@@ -2,8 +2,9 @@
 
 import pandas as pd
 
-from influential import io, job, learned_metric
-from influential.names import ACTUAL
+from influential.core import io, job
+from influential.core.names import ACTUAL
+from influential.embeddings import learned_metric
 
 
 def main(snakemake):

@@ -2,9 +2,10 @@
 
 import os
 
-from influential import io, job, models
-from influential.adam import AdamSettings, AdamState
+from influential import models
+from influential.core import io, job
 from influential.loo import retrain
+from influential.training.adam import AdamSettings, AdamState
 
 
 def main(snakemake):

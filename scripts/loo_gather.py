@@ -3,7 +3,7 @@ as actual influence on each test point."""
 
 from pathlib import Path
 
-from influential import io, job
+from influential.core import io, job
 from influential.loo import gather, plan
 
 

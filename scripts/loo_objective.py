@@ -6,8 +6,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from influential import cross_loss, io, job, models
-from influential.objectives import Objective
+from influential import models
+from influential.core import io, job
+from influential.testpoints import cross_loss
+from influential.testpoints.objectives import Objective
 
 
 def main(snakemake):

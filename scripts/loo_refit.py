@@ -1,6 +1,7 @@
 """Leave-one-out ground truth for logistic regression: a refit without every training point."""
 
-from influential import io, job, models
+from influential import models
+from influential.core import io, job
 from influential.loo import refit
 
 

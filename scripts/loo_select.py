@@ -1,8 +1,8 @@
 """The union over test points of the top-k training points by predicted influence, cut into retraining chunks."""
 
-from influential import io, job
+from influential.core import io, job
+from influential.core.names import PREDICTED
 from influential.loo import plan
-from influential.names import PREDICTED
 
 
 def main(snakemake):

@@ -3,7 +3,8 @@
 import numpy as np
 import pandas as pd
 
-from influential import io, job, mislabel
+from influential.core import io, job
+from influential.mislabel import ranking as mislabel
 
 
 def main(snakemake):

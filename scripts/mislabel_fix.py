@@ -6,8 +6,10 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from influential import io, job, mislabel, training
-from influential.data import Split
+from influential.core import io, job
+from influential.data.splits import Split
+from influential.mislabel import ranking as mislabel
+from influential.training import fit as training
 
 
 def main(snakemake):

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from influential import io, job, sources
+from influential.core import io, job
+from influential.data import sources
 
 
 def main(snakemake):

@@ -2,8 +2,9 @@
 
 import pandas as pd
 
-from influential import evaluation, io, job
-from influential.names import ACTUAL, MIXTURE_MODELS, PREDICTED
+from influential.core import io, job
+from influential.core.names import ACTUAL, MIXTURE_MODELS, PREDICTED
+from influential.evaluation import agreement as evaluation
 
 
 def main(snakemake):

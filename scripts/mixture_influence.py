@@ -3,7 +3,8 @@ training objective."""
 
 import time
 
-from influential import io, job, mixture
+from influential.core import io, job
+from influential.mixture import model as mixture
 
 
 def main(snakemake):

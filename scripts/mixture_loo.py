@@ -2,7 +2,8 @@
 
 import time
 
-from influential import io, job, mixture
+from influential.core import io, job
+from influential.mixture import model as mixture
 
 
 def main(snakemake):

@@ -4,10 +4,11 @@ influential training point, warm-started and from scratch."""
 import numpy as np
 import pandas as pd
 
-from influential import io, job, models
-from influential.adam import AdamSettings, AdamState
+from influential import models
+from influential.core import io, job
+from influential.core.names import PREDICTED
 from influential.loo import plan, retrain
-from influential.names import PREDICTED
+from influential.training.adam import AdamSettings, AdamState
 
 
 def main(snakemake):

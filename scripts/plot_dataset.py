@@ -1,6 +1,7 @@
 """Thesis figure 4.1: the training data (with its outlier and the decision boundary), or example images."""
 
-from influential import io, job, plots
+from influential.core import io, job
+from influential.figures import plots
 
 
 def main(snakemake):

@@ -1,7 +1,8 @@
 """The embedding-space figures of one test point (thesis figures 5.4-5.18 but t-SNE)."""
 
-from influential import embedding_figures as figures
-from influential import io, job, plots
+from influential.core import io, job
+from influential.figures import embedding as figures
+from influential.figures import plots
 
 
 def main(snakemake):

@@ -1,6 +1,7 @@
 """Thesis figures 5.2 / 5.3: predicted against leave-one-out influence, one panel per test point."""
 
-from influential import io, job, plots
+from influential.core import io, job
+from influential.figures import plots
 
 
 def main(snakemake):

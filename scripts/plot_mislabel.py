@@ -1,6 +1,7 @@
 """Flipped labels found against the share inspected, per ranker, and what fixing each ranking's top share buys."""
 
-from influential import io, job, plots
+from influential.core import io, job
+from influential.figures import plots
 
 
 def main(snakemake):

@@ -1,7 +1,9 @@
 """The Gaussian-mixture experiment's figures: most influential points, predicted vs actual, correlations."""
 
-from influential import io, job, mixture_figures, plots
-from influential.names import ACTUAL, MIXTURE_MODELS, PREDICTED, UNSUPERVISED
+from influential.core import io, job
+from influential.core.names import ACTUAL, MIXTURE_MODELS, PREDICTED, UNSUPERVISED
+from influential.figures import mixture as mixture_figures
+from influential.figures import plots
 
 
 def main(snakemake):

@@ -1,6 +1,7 @@
 """Thesis figure 5.19: the weight changes of warm-started and of complete retraining."""
 
-from influential import io, job, plots
+from influential.core import io, job
+from influential.figures import plots
 
 
 def main(snakemake):

@@ -1,6 +1,7 @@
 """Training curves of an Adam-trained model."""
 
-from influential import io, job, plots
+from influential.core import io, job
+from influential.figures import plots
 
 
 def main(snakemake):

@@ -1,6 +1,8 @@
 """t-SNE of the logits embedding, coloured by predicted class, test points marked (thesis figure 5.8)."""
 
-from influential import embedding_figures, io, job, plots
+from influential.core import io, job
+from influential.figures import embedding as embedding_figures
+from influential.figures import plots
 
 
 def main(snakemake):

@@ -3,7 +3,8 @@
 import numpy as np
 import pandas as pd
 
-from influential import io, job, projector
+from influential.core import io, job
+from influential.embeddings import projector
 
 
 def main(snakemake):

@@ -3,8 +3,11 @@ a baseline (the training loss, a random order)."""
 
 import numpy as np
 
-from influential import estimators, io, job, mislabel, models
-from influential.names import RANDOM, TRAINING_LOSS
+from influential import models
+from influential.core import io, job
+from influential.core.names import RANDOM, TRAINING_LOSS
+from influential.influence import estimators
+from influential.mislabel import ranking as mislabel
 
 
 def main(snakemake):

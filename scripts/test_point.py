@@ -1,7 +1,8 @@
 """Resolve one configured test point (an index or a rule) against the trained model's test predictions."""
 
-from influential import io, job, selection
-from influential.objectives import Objective
+from influential.core import io, job
+from influential.testpoints import selection
+from influential.testpoints.objectives import Objective
 
 
 def main(snakemake):

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from influential import io, job
+from influential.core import io, job
 
 
 def main(snakemake):

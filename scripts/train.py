@@ -1,6 +1,7 @@
 """Fit an experiment's model on its training split; record its predictions on the test split."""
 
-from influential import io, job, training
+from influential.core import io, job
+from influential.training import fit as training
 
 
 def main(snakemake):

@@ -1,6 +1,8 @@
 """Per-example gradients of the training loss, cached for every estimator and test point."""
 
-from influential import gradients, io, job, models
+from influential import models
+from influential.core import io, job
+from influential.derivatives import gradients
 
 
 def main(snakemake):

@@ -3,7 +3,8 @@
 import numpy as np
 import pandas as pd
 
-from influential import embeddings, io, job
+from influential.core import io, job
+from influential.embeddings import metrics as embeddings
 
 
 def main(snakemake):

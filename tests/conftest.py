@@ -3,8 +3,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from influential import config as cfg
-from influential.data import Split
+from influential.core import config as cfg
+from influential.data.splits import Split
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA_PATH = REPO / "workflow" / "schemas" / "config.schema.yaml"

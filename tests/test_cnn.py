@@ -4,10 +4,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from influential import adam, gradients, models, training
-from influential import hessian as hs
-from influential.data import Dataset, Split
-from influential.errors import InputError
+from influential import models
+from influential.core.errors import InputError
+from influential.data.splits import Dataset, Split
+from influential.derivatives import gradients
+from influential.derivatives import hessian as hs
+from influential.training import adam
+from influential.training import fit as training
 
 TABLE_4_1 = {  # thesis Table 4.1, batch dimension left out
     "h1_a": (26, 26, 8),

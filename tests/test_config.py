@@ -3,7 +3,7 @@ import copy
 import pytest
 import yaml
 
-from influential import config as cfg
+from influential.core import config as cfg
 
 from .conftest import REPO
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
-from influential import sources
-from influential.data import DataError, Dataset, Split
+from influential.data import sources
+from influential.data.splits import DataError, Dataset, Split
 
 from .conftest import BUNDLED, digit_arrays, idx_bytes
 

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from influential import embedding_figures as figures
-from influential import plots
-from influential.names import ACTUAL
+from influential.core.names import ACTUAL
+from influential.figures import embedding as figures
+from influential.figures import plots
 
 
 @pytest.fixture

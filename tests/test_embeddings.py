@@ -7,8 +7,9 @@ from scipy import stats
 from scipy.spatial import distance
 from sklearn.covariance import LedoitWolf
 
-from influential import embeddings, models
-from influential.names import ACTUAL
+from influential import models
+from influential.core.names import ACTUAL
+from influential.embeddings import metrics as embeddings
 
 
 def test_representations_give_every_layer_of_table_4_1():

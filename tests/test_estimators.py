@@ -4,12 +4,16 @@ import pytest
 from scipy import stats
 from scipy.special import expit
 
-from influential import cross_loss, estimators, hessian, models, training
-from influential.data import Dataset
-from influential.errors import InputError
+from influential import models
+from influential.core.errors import InputError
+from influential.core.names import ACTUAL
+from influential.data.splits import Dataset
+from influential.derivatives import hessian
+from influential.influence import estimators
 from influential.loo import gather, refit
-from influential.names import ACTUAL
-from influential.objectives import Objective
+from influential.testpoints import cross_loss
+from influential.testpoints.objectives import Objective
+from influential.training import fit as training
 
 
 def fit(train, C=0.7):

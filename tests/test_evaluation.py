@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from influential import evaluation
-from influential.names import ACTUAL, PREDICTED
+from influential.core.names import ACTUAL, PREDICTED
+from influential.evaluation import agreement as evaluation
 
 
 def tables():

@@ -4,9 +4,11 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
-from influential import gradients, models, training
-from influential import hessian as hs
-from influential.errors import InputError
+from influential import models
+from influential.core.errors import InputError
+from influential.derivatives import gradients
+from influential.derivatives import hessian as hs
+from influential.training import fit as training
 
 
 def design(x):

@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from influential import io
-from influential.data import Dataset, Split
+from influential.core import io
+from influential.data.splits import Dataset, Split
 
 
 def test_interrupted_write_leaves_no_file_and_keeps_the_old_one(tmp_path):

@@ -7,7 +7,7 @@ from google.protobuf import text_format
 from PIL import Image
 from tensorboard.plugins import projector as tb_projector
 
-from influential import learned_metric, projector
+from influential.embeddings import learned_metric, projector
 
 
 def test_learned_metric_fits_its_training_rows_and_reports_held_out_ones():

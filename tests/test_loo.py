@@ -6,10 +6,13 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 
-from influential import adam, io, models, training
-from influential.data import Split
+from influential import models
+from influential.core import io
+from influential.core.names import ACTUAL, PREDICTED, RAW
+from influential.data.splits import Split
 from influential.loo import gather, plan, refit, retrain
-from influential.names import ACTUAL, PREDICTED, RAW
+from influential.training import adam
+from influential.training import fit as training
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +31,7 @@ def setup():
 
 
 def _dataset(train, test):
-    from influential.data import Dataset
+    from influential.data.splits import Dataset
 
     return Dataset(train, test, test, meta={"n_classes": 10, "marked": {}})
 

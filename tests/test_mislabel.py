@@ -4,8 +4,12 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
-from influential import estimators, label_noise, mislabel, models, sources, training
-from influential.errors import InputError
+from influential import models
+from influential.core.errors import InputError
+from influential.data import label_noise, sources
+from influential.influence import estimators
+from influential.mislabel import ranking as mislabel
+from influential.training import fit as training
 
 from .conftest import BUNDLED
 

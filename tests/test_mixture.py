@@ -6,8 +6,10 @@ import pandas as pd
 import pytest
 from sklearn.mixture import GaussianMixture
 
-from influential import evaluation, mixture, sources
-from influential.errors import InputError
+from influential.core.errors import InputError
+from influential.data import sources
+from influential.evaluation import agreement as evaluation
+from influential.mixture import model as mixture
 
 MEANS = [[0.0, 0.0], [5.0, 5.0], [5.0, -5.0]]
 

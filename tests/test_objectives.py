@@ -3,10 +3,12 @@
 import numpy as np
 import pytest
 
-from influential import cross_loss, models, names
-from influential.data import Dataset, Split
-from influential.errors import InputError
-from influential.objectives import Objective
+from influential import models
+from influential.core import names
+from influential.core.errors import InputError
+from influential.data.splits import Dataset, Split
+from influential.testpoints import cross_loss
+from influential.testpoints.objectives import Objective
 
 CNN_OBJECTIVES = [
     {"kind": "cross_entropy"},

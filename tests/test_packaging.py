@@ -13,7 +13,7 @@ import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from influential import provenance
+from influential.core import provenance
 
 from .conftest import REPO
 

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from influential import errors, job, provenance
+from influential.core import errors, job, provenance
 
 from .conftest import REPO
 
@@ -20,8 +20,8 @@ def test_imports_are_read_in_every_form():
     source = """
 import os
 import influential.loo.plan
-from influential import io, job
-from influential.names import ACTUAL
+from influential.core import io, job
+from influential.core.names import ACTUAL
 
 
 def later():
@@ -29,13 +29,14 @@ def later():
 """
     assert provenance.imported_modules(source) == {
         "influential",
-        "influential.io",
-        "influential.job",
+        "influential.core",
+        "influential.core.io",
+        "influential.core.job",
+        "influential.core.names",
+        "influential.core.names.ACTUAL",  # not a module: closure() drops it
         "influential.loo",
         "influential.loo.plan",
         "influential.loo.retrain",
-        "influential.names",
-        "influential.names.ACTUAL",  # not a module: closure() drops it
     }
 
 
@@ -74,7 +75,7 @@ def test_the_digest_follows_exactly_the_modules_a_script_reaches(tmp_path):
     retrain.write_text(retrain.read_text() + "\n# an edit\n")
     assert provenance.digest(gather["modules"], copy) == gather["digest"]
     assert provenance.digest(chunk["modules"], copy) != chunk["digest"]
-    (copy / "names.py").unlink()  # a module both reach, gone
+    (copy / "core" / "names.py").unlink()  # a module both reach, gone
     assert provenance.digest(gather["modules"], copy) != gather["digest"]
 
 
@@ -130,7 +131,7 @@ import sys
 sys.path.insert(0, {str(REPO / "src")!r})
 import numpy, tensorflow as tf
 from threadpoolctl import threadpool_info
-from influential import job
+from influential.core import job
 job.use_threads(1)
 print(tf.config.threading.get_intra_op_parallelism_threads(), tf.config.threading.get_inter_op_parallelism_threads(),
       sorted({{pool["num_threads"] for pool in threadpool_info()}}))

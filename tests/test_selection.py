@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from influential import selection
+from influential.testpoints import selection
 
 
 @pytest.fixture

@@ -6,11 +6,15 @@ import pytest
 import tensorflow as tf
 from scipy import stats
 
-from influential import adam, estimators, gradients, hydra, models, training
-from influential.adam import AdamSettings, AdamState
-from influential.data import Dataset, Split
+from influential import models
+from influential.data.splits import Dataset, Split
+from influential.derivatives import gradients
+from influential.influence import estimators, hydra
 from influential.loo import retrain
-from influential.trajectory import replay
+from influential.training import adam
+from influential.training import fit as training
+from influential.training.adam import AdamSettings, AdamState
+from influential.training.trajectory import replay
 
 N, BATCH = 10, 4
 

@@ -18,8 +18,10 @@ from scipy import stats
 from scipy.special import expit, logsumexp
 from sklearn.metrics import roc_auc_score
 
-from influential import mixture, models, names, provenance
+from influential import models
+from influential.core import names, provenance
 from influential.loo import plan
+from influential.mixture import model as mixture
 
 from .conftest import REPO, digit_arrays, idx_bytes
 
@@ -624,7 +626,7 @@ def test_changing_one_estimators_setting_reruns_only_that_estimator(tiny_run, tm
 @pytest.mark.parametrize(
     ("module", "downstream"),
     [
-        ("embedding_figures.py", set()),
+        ("figures/embedding.py", set()),
         ("loo/gather.py", {"evaluate", "plot_influence_vs_loo", "embedding_metrics", "embedding_tables"}),
     ],
 )
@@ -671,7 +673,7 @@ def test_jobs_import_the_workflows_own_library_before_any_other(tmp_path):
     install of it would), yet every job runs this workflow's own."""
     other = tmp_path / "other" / "influential"
     shutil.copytree(REPO / "src" / "influential", other, ignore=shutil.ignore_patterns("__pycache__"))
-    (other / "io.py").write_text('raise RuntimeError("the other checkout\'s library ran")\n')
+    (other / "core" / "io.py").write_text('raise RuntimeError("the other checkout\'s library ran")\n')
     config = {"experiments": {"tiny_synthetic": TINY["experiments"]["tiny_synthetic"]}}
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     env = {**os.environ, "PYTHONPATH": str(other.parent)}

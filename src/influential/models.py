@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import tensorflow as tf
 
-from influential import names
+from influential.core import names
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ computes."""
 
 import csv
 
-from influential import names, provenance
+from influential.core import names, provenance
 
 RUN = config.get("run", [*config["experiments"], *config["mixtures"]])
 EXPERIMENTS = [name for name in RUN if name in config["experiments"]]

@@ -4,8 +4,8 @@ point."""
 import numpy as np
 import pandas as pd
 
-from influential.io import CorruptFileError
-from influential.names import ACTUAL, RAW
+from influential.core.io import CorruptFileError
+from influential.core.names import ACTUAL, RAW
 
 
 def gather(

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from influential import io
-from influential.names import CHUNK_PATTERN, PREDICTED
+from influential.core import io
+from influential.core.names import CHUNK_PATTERN, PREDICTED
 
 CHUNK_NAME = re.compile(CHUNK_PATTERN)
 

@@ -6,8 +6,8 @@ import logging
 import numpy as np
 import pandas as pd
 
-from influential.data import Split
-from influential.training import fit_logistic
+from influential.data.splits import Split
+from influential.training.fit import fit_logistic
 
 log = logging.getLogger(__name__)
 

@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from influential import adam
-from influential.adam import AdamSettings, AdamState
-from influential.data import Split
-from influential.training import TrainingError
-from influential.trajectory import Trajectory
+from influential.data.splits import Split
+from influential.training import adam
+from influential.training.adam import AdamSettings, AdamState
+from influential.training.fit import TrainingError
+from influential.training.trajectory import Trajectory
 
 CONTROL = adam.NOTHING_LEFT_OUT  # the control model leaves nothing out
 

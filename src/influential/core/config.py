@@ -1,0 +1,264 @@
+"""Validation of the workflow configuration against its JSON schema, with defaults and one-line errors."""
+
+import difflib
+from collections.abc import Mapping
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from influential.core import names
+from influential.core.errors import InputError
+
+
+class ConfigError(InputError):
+    """A configuration problem, described in one line that names the offending key."""
+
+
+def _with_defaults(validator_class):
+    """A validator class that fills in each property's `default` before validating it (jsonschema FAQ)."""
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for name, subschema in properties.items():
+                if isinstance(subschema, dict) and "default" in subschema:
+                    instance.setdefault(name, _copy(subschema["default"]))
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
+
+
+def _copy(value):
+    return yaml.safe_load(yaml.safe_dump(value))
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    key = ".".join(str(part) for part in error.absolute_path) or "<top level>"
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        unexpected = sorted(set(error.instance) - set(allowed))
+        guesses = [difflib.get_close_matches(u, allowed, n=1) for u in unexpected]
+        hint = "; did you mean " + " or ".join(repr(g[0]) for g in guesses if g) + "?" if any(guesses) else ""
+        listed = f" (allowed: {', '.join(allowed)})" if allowed else ""
+        return f"{key}: unknown key {', '.join(repr(u) for u in unexpected)}{listed}{hint}"
+    if error.validator == "enum":
+        return f"{key}: {error.instance!r} is not one of {', '.join(map(repr, error.validator_value))}"
+    if error.validator == "pattern" and error.path and error.path[-1] == "name":
+        return f"{key}: {error.instance!r} is not a valid name (letters, digits and _, starting with a letter)"
+    return f"{key}: {error.message}"
+
+
+def _most_relevant(errors: list[jsonschema.ValidationError]) -> jsonschema.ValidationError | None:
+    """An unknown key first (a misspelt key also makes the intended one "missing"), else jsonschema's best match."""
+    unknown = [e for e in errors if e.validator == "additionalProperties"]
+    return unknown[0] if unknown else jsonschema.exceptions.best_match(errors)
+
+
+def _fill_names(node):
+    """The schema's `enum: names.X` entries, filled in from influential.names (where each is spelled once)."""
+    if isinstance(node, dict):
+        return {
+            key: list(getattr(names, value[len("names.") :]))
+            if key == "enum" and isinstance(value, str) and value.startswith("names.")
+            else _fill_names(value)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_fill_names(item) for item in node]
+    return node
+
+
+def load_schema(path: str | Path) -> dict:
+    return _fill_names(yaml.safe_load(Path(path).read_text()))
+
+
+def load_yaml(path: str | Path) -> dict:
+    """A YAML config file; a syntax error names the file, line and column in one line."""
+    try:
+        return yaml.safe_load(Path(path).read_text())
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = " ".join(str(getattr(err, "problem", None) or err).split())
+        context = getattr(err, "context", None)
+        raise ConfigError(f"{where}: YAML syntax error: {problem}" + (f" ({context})" if context else "")) from err
+
+
+def validate(config: Mapping, schema: Mapping) -> dict:
+    """Return a validated copy of `config` with the schema's defaults filled in.
+
+    Raises ConfigError with a single line "config: <dotted.key>: <problem>" for the most relevant error.
+    """
+    instance = _copy(dict(config))
+    validator_class = _with_defaults(jsonschema.validators.validator_for(schema))
+    error = _most_relevant(list(validator_class(schema).iter_errors(instance)))
+    if error is not None:
+        raise ConfigError(f"config: {_describe(error)}")
+    _check_semantics(instance)
+    return instance
+
+
+def _check_semantics(config: dict) -> None:
+    """Rules that a JSON schema cannot state clearly."""
+    experiments, mixtures = config["experiments"], config["mixtures"]
+    if not experiments and not mixtures:
+        raise ConfigError("config: experiments: none declared (declare at least one experiment or mixture)")
+    both = sorted(set(experiments) & set(mixtures))
+    if both:
+        raise ConfigError(f"config: mixtures: {', '.join(map(repr, both))} is also an experiment (one results/ folder)")
+    unknown = [name for name in config.get("run", []) if name not in experiments and name not in mixtures]
+    if unknown:
+        raise ConfigError(f"config: run: no experiment or mixture named {', '.join(map(repr, unknown))}")
+    for name, mixture in mixtures.items():
+        _check_mixture(mixture, f"config: mixtures.{name}")
+    for exp_name, exp in config["experiments"].items():
+        where = f"config: experiments.{exp_name}"
+        dataset = exp["dataset"]
+        split = dataset["split"]
+        if dataset["source"] in ("npz", "idx") and "path" not in dataset:
+            raise ConfigError(f"{where}.dataset.path: required for source {dataset['source']!r}")
+        if split["method"] == "koh":
+            if dataset["source"] != "mnist":
+                raise ConfigError(f"{where}.dataset.split.method: 'koh' needs source 'mnist'")
+            sizes = sorted(k for k in ("n_train", "n_validation", "n_test") if k in split)
+            if sizes:
+                raise ConfigError(
+                    f"{where}.dataset.split: method 'koh' fixes the sizes (5500/5000/10000); remove {', '.join(sizes)}"
+                )
+        if exp["model"]["kind"] == "logistic_regression":
+            classes = dataset.get("classes")
+            if dataset["source"] != "synthetic" and (classes is None or len(classes) != 2):
+                raise ConfigError(
+                    f"{where}.dataset.classes: logistic_regression is binary; choose two classes, e.g. [1, 7]"
+                )
+        loo, kind = exp["loo"], exp["model"]["kind"]
+        if loo["method"] == "refit" and kind != "logistic_regression":
+            raise ConfigError(f"{where}.loo.method: 'refit' is for logistic_regression; use warm_start for all_cnn")
+        if loo["method"] in names.RETRAINING:
+            if kind != "all_cnn":
+                raise ConfigError(f"{where}.loo.method: {loo['method']!r} is for all_cnn; use refit")
+            if loo["estimator"] not in exp["influence"]["estimators"]:
+                raise ConfigError(f"{where}.loo.estimator: {loo['estimator']!r} is not in influence.estimators")
+            n_train = _sizes(dataset)[0]
+            if loo["k"] > n_train:
+                raise ConfigError(f"{where}.loo.k: {loo['k']} points to retrain, but the training split has {n_train}")
+            if loo["batch_size"] > n_train:
+                raise ConfigError(
+                    f"{where}.loo.batch_size: {loo['batch_size']} is larger than the training split ({n_train})"
+                )
+        if kind == "all_cnn" and exp["training"]["batch_size"] > _sizes(dataset)[0]:
+            raise ConfigError(
+                f"{where}.training.batch_size: {exp['training']['batch_size']} is larger than the training split "
+                f"({_sizes(dataset)[0]})"
+            )
+        trajectory = sorted(set(exp["influence"]["estimators"]) & set(names.TRAJECTORY_ESTIMATORS))
+        if trajectory and kind != "all_cnn":
+            raise ConfigError(
+                f"{where}.influence.estimators: {', '.join(trajectory)} need an Adam-trained model (all_cnn)"
+            )
+        embedding = exp["embeddings"]
+        if embedding["table_layer"] not in embedding["layers"]:
+            raise ConfigError(
+                f"{where}.embeddings.table_layer: {embedding['table_layer']!r} is not in embeddings.layers"
+            )
+        _check_test_points(exp["test_points"], dataset, where)
+        _check_objectives(exp, where)
+        _check_mislabel(exp, where)
+
+
+def _check_mislabel(exp: dict, where: str) -> None:
+    mislabel = exp["mislabel"]
+    if not mislabel["enabled"]:
+        return
+    missing = [r for r in mislabel["rankers"] if r in names.SELF_INFLUENCE_ESTIMATORS]
+    missing = [r for r in missing if r not in exp["influence"]["estimators"]]
+    if missing:
+        raise ConfigError(f"{where}.mislabel.rankers: {', '.join(map(repr, missing))} is not in influence.estimators")
+
+
+def _check_mixture(mixture: dict, where: str) -> None:
+    data = mixture["data"]
+    dimensions = sorted({len(mean) for mean in data["means"]})
+    if len(dimensions) > 1:
+        raise ConfigError(
+            f"{where}.data.means: the means have different dimensions ({', '.join(map(str, dimensions))})"
+        )
+    n, shown = len(data["means"]) * data["n_per_class"], mixture["figures"]["test_point"]
+    if shown is not None and shown >= n:
+        raise ConfigError(f"{where}.figures.test_point: {shown} is outside the data (0..{n - 1})")
+
+
+def _check_objectives(exp: dict, where: str) -> None:
+    """Test objectives that the model has, and a test point to choose the retrained points."""
+    dataset, kind, points = exp["dataset"], exp["model"]["kind"], exp["test_points"]
+    n_classes = _n_classes(dataset)
+    for i, point in enumerate(points):
+        key, objective = f"{where}.test_points.{i}.objective", point["objective"]
+        if "class" in objective and n_classes is not None and objective["class"] >= n_classes:
+            raise ConfigError(f"{key}.class: {objective['class']} is not a class of this dataset (0..{n_classes - 1})")
+        if kind != "all_cnn" and objective["layer"] != "logits":
+            raise ConfigError(f"{key}.layer: {kind} has only the layer 'logits', not {objective['layer']!r}")
+        if objective["kind"] == names.EMBEDDING_DISTANCE:
+            size = _sizes(dataset)[objective["split"] == "test"]
+            if objective["position"] >= size:
+                raise ConfigError(
+                    f"{key}.position: {objective['position']} is outside the {objective['split']} split (0..{size - 1})"
+                )
+    if exp["loo"]["method"] in names.RETRAINING and not any(map(chooses_retrained, points)):
+        raise ConfigError(
+            f"{where}.test_points: retraining (loo.method {exp['loo']['method']}) needs a test point that chooses the "
+            "points to retrain (objective cross_entropy, or choose_retrained: true)"
+        )
+
+
+def chooses_retrained(point: dict) -> bool:
+    """Whether a validated test point chooses points to retrain (its top loo.k): `choose_retrained`, by default
+    only a test point whose objective is its loss; the others are measured on the models retrained for those."""
+    return point.get("choose_retrained", point["objective"]["kind"] == names.CROSS_ENTROPY)
+
+
+KOH_SIZES = (5500, 10000)  # training and test examples of Koh & Liang's split
+SOURCE_CLASSES = {"synthetic": 2, "mnist": 10, "mnist_bundled": 10}
+SOURCE_TEST_INDICES = {"mnist": 10000, "mnist_bundled": 10000}  # source indices the test split draws from
+
+
+def _n_classes(dataset: dict) -> int | None:
+    """How many classes the dataset will have, where the config alone says (None for a user's own files)."""
+    classes = dataset.get("classes")
+    return len(classes) if classes else SOURCE_CLASSES.get(dataset["source"])
+
+
+def _sizes(dataset: dict) -> tuple[int, int]:
+    """Training and test examples the split will have (the synthetic source adds its outlier to training)."""
+    split = dataset["split"]
+    if split["method"] == "koh":
+        return KOH_SIZES
+    return split["n_train"] + (dataset["source"] == "synthetic"), split["n_test"]
+
+
+def _check_test_points(points: list[dict], dataset: dict, where: str) -> None:
+    """What the config alone shows about the test points: unique names, classes and positions in range."""
+    chosen = [point["name"] for point in points]
+    duplicated = sorted({n for n in chosen if chosen.count(n) > 1})
+    if duplicated:
+        raise ConfigError(f"{where}.test_points: duplicated name {', '.join(map(repr, duplicated))}")
+    classes, n_classes = dataset.get("classes"), _n_classes(dataset)
+    n_test = _sizes(dataset)[1]
+    source = (
+        dataset["split"]["n_train"] + dataset["split"]["n_validation"] + n_test
+        if dataset["source"] == "synthetic"
+        else None
+    )
+    n_indices = SOURCE_TEST_INDICES.get(dataset["source"], source)
+    for i, point in enumerate(points):
+        key = f"{where}.test_points.{i}"
+        if "label" in point and n_classes is not None and point["label"] >= n_classes:
+            known = f"classes {classes} renumbered 0..{n_classes - 1}" if classes else f"labels 0..{n_classes - 1}"
+            raise ConfigError(f"{key}.label: {point['label']} is not a class of this dataset ({known})")
+        if point["select"] == "index" and point["index"] >= n_test:
+            raise ConfigError(f"{key}.index: {point['index']} is outside the test split (0..{n_test - 1})")
+        if point["select"] == "original_index" and n_indices is not None and point["index"] >= n_indices:
+            raise ConfigError(
+                f"{key}.index: source index {point['index']} is beyond the source's test examples (0..{n_indices - 1})"
+            )

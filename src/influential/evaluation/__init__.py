@@ -1,0 +1,1 @@
+"""How predictions agree with their ground truth: agreement statistics and tables (`agreement`)."""

@@ -1,0 +1,94 @@
+"""HYDRA (Chen et al., AAAI 2021): how much an Adam run's end point moves when one training point's weight in the
+minibatch means changes, by differentiating every update of the run.
+
+Give example i a weight w_i in each minibatch objective G_t = sum_B w_j loss_j / sum_B w_j + R (the mean that
+leave-one-out retraining takes over the points it keeps: w_i = 0 is the retrained model). With h = d theta / d w_i,
+and Adam's update theta' = theta - a_t m' / (sqrt(v') + eps), a_t = rate sqrt(1 - b2^t') / (1 - b1^t'):
+
+    dG  = H_t h + 1[i in B_t] (g_i - mean_B g) / b          (H_t: Hessian of G_t, the regulariser's included)
+    dm' = b1 dm + (1 - b1) dG
+    dv' = b2 dv + 2 (1 - b2) G_t * dG
+    h'  = h - a_t (dm' / (sqrt(v') + eps) - m' * dv' / (2 sqrt(v') (sqrt(v') + eps)^2))
+
+"Hessian-free" HYDRA keeps only the regulariser's part of H_t (its weight decay). The recursion is linear in
+(h, dm, dv) with coefficients that do not depend on i, so for one direction u (e.g. minus a test gradient) the scores
+u . h_i,T of every training point come from one backward (adjoint) sweep: per step one minibatch Hessian-vector
+product (none for Hessian-free) and the minibatch's per-example gradients. The sweep walks the trajectory segment by
+segment from its last record back, replaying each segment forward first, so memory holds one segment.
+"""
+
+import logging
+
+import numpy as np
+import tensorflow as tf
+
+from influential.derivatives.gradients import all_cnn_gradients
+from influential.training.adam import AdamState
+from influential.training.trajectory import Trajectory, replay
+
+log = logging.getLogger(__name__)
+
+
+def _backward_step(model, hessian_aware: bool):
+    b1, b2, eps = AdamState.BETA1, AdamState.BETA2, AdamState.EPSILON
+
+    @tf.function
+    def back(theta, m, v, gradient, rate, t, x_all, y_all, batch, lh, lm, lv):
+        """Adjoints (lh, lm, lv) of (h, dm, dv) after step t, carried to before it; and each minibatch example's
+        share of the sensitivity at this step."""
+        xb, yb = tf.gather(x_all, batch), tf.gather(y_all, batch)
+        done = tf.cast(t + 1, theta.dtype)
+        alpha = rate * tf.sqrt(1 - b2**done) / (1 - b1**done)
+        s = tf.sqrt(v)
+        mu_m = lm - alpha * lh / (s + eps)
+        mu_v = lv + alpha * lh * tf.math.divide_no_nan(m, 2 * s * (s + eps) ** 2)
+        d_gradient = (1 - b1) * mu_m + 2 * (1 - b2) * gradient * mu_v  # the adjoint of dG
+        with tf.autodiff.ForwardAccumulator(theta, d_gradient) as acc:
+            with tf.GradientTape() as tape:
+                tape.watch(theta)
+                objective = model.regularizer(theta)
+                if hessian_aware:
+                    objective += tf.reduce_mean(model.loss(theta, xb, yb))
+            objective_gradient = tape.gradient(objective, theta)
+        along = tf.linalg.matvec(all_cnn_gradients(model, theta, xb, yb), d_gradient)
+        share = (along - tf.reduce_mean(along)) / tf.cast(tf.size(batch), theta.dtype)
+        return lh + acc.jvp(objective_gradient), b1 * mu_m, b2 * mu_v, share
+
+    return back
+
+
+def sensitivities(
+    model, trajectory: Trajectory, x: np.ndarray, y: np.ndarray, direction: np.ndarray, hessian_aware: bool
+) -> np.ndarray:
+    """direction . d theta_last / d w_i for every training point i, over the trajectory from its first record to its
+    last (theta_last: the last record's parameters)."""
+    back = _backward_step(model, hessian_aware)
+    x_all, y_all = tf.constant(x), tf.constant(y)
+    dtype = trajectory.thetas.dtype
+    lh = tf.constant(direction, dtype)
+    lm = lv = tf.zeros_like(lh)
+    total = np.zeros(len(y))
+    for record in reversed(range(len(trajectory.steps) - 1)):
+        updates = list(
+            replay(model, trajectory, x, y, record, int(trajectory.steps[record + 1] - trajectory.steps[record]))
+        )
+        drift = np.abs(updates[-1].theta_next.numpy() - trajectory.thetas[record + 1]).max()
+        if drift > 1e-4 * max(1.0, np.abs(trajectory.thetas[record + 1]).max()):
+            log.warning("replay of steps %d-%d ends %.2g away from the record", updates[0].t, updates[-1].t + 1, drift)
+        for update in reversed(updates):
+            lh, lm, lv, share = back(
+                update.theta,
+                update.m_next,
+                update.v_next,
+                update.gradient,
+                tf.constant(update.rate, dtype),
+                tf.constant(update.t),
+                x_all,
+                y_all,
+                update.batch,
+                lh,
+                lm,
+                lv,
+            )
+            total[update.batch.numpy()] += share.numpy()  # a minibatch holds each example once
+    return total

@@ -1,0 +1,1 @@
+"""Cross-loss influence on a Gaussian mixture fitted with or without labels (`model`)."""

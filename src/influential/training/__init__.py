@@ -1,0 +1,3 @@
+"""Fitting models: the one Adam loop training and retraining share (`adam`), fitting an experiment's model (`fit`), the
+recorded training path (`trajectory`).
+"""
