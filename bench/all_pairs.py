@@ -25,7 +25,7 @@ from influential.core import io
 from influential.data import sources
 from influential.derivatives import gradients
 from influential.derivatives import hessian as hs
-from influential.influence import estimators
+from influential.influence import registry
 from influential.training import fit as training
 
 REPO = Path(__file__).resolve().parents[1]
@@ -93,7 +93,7 @@ def main():
 
     # Exact Hessian: block scheme, against plain Hessian-vector products extrapolated to 2,616 of them.
     h, record["hessian_seconds"] = timed(hs.hessian, model, theta, x, y, 500)
-    operator = hs.HessianOperator(model, theta, x, y, 0.0, 500)
+    operator = hs.hessian_operator(model, theta, x, y, 0.0, 500)
     probe = np.random.default_rng(0).standard_normal(model.n_params).astype(np.float32)
     operator(probe)
     _, t_hvp = timed(lambda: [operator(probe) for _ in range(3)])
@@ -109,7 +109,7 @@ def main():
     factorised, record["eigendecomposition_seconds"] = timed(hs.FactorisedHessian.of, h, damping)
 
     settings = {"damping": damping, "batch_size": 500, "cg": {"tol": 1e-6, "max_iter": 100}}
-    exact = estimators.build(
+    exact = registry.build(
         "exact", settings, model, theta, x, y, train_gradients=train_gradients, factorised=factorised
     )
     matrix, record["all_pairs_products_seconds"] = timed(exact.all_pairs, x_test, y_test)
@@ -124,7 +124,7 @@ def main():
     _, t_exact = timed(exact.change_if_removed, x_test[:1], y_test[:1])
     record["exact_seconds_per_test_point"] = t_exact  # test gradient, solve, products, and a residual check
     record["exact_solve_seconds"] = exact.diagnostics[0]["seconds"]
-    cg = estimators.build("cg", settings, model, theta, x, y, train_gradients=train_gradients)
+    cg = registry.build("cg", settings, model, theta, x, y, train_gradients=train_gradients)
     picks = np.arange(args.cg_points)
     changes, t_cg = timed(cg.change_if_removed, x_test[picks], y_test[picks])
     record["cg_seconds_per_test_point"] = t_cg / args.cg_points

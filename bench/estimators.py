@@ -22,7 +22,7 @@ from influential.core import io
 from influential.data import sources
 from influential.derivatives import gradients
 from influential.derivatives import hessian as hs
-from influential.influence import estimators
+from influential.influence import registry
 from influential.training import fit as training
 
 REPO = Path(__file__).resolve().parents[1]
@@ -78,7 +78,7 @@ def main():
     runs = {}
     for name in ("exact", "cg", "lissa", "tracin", "hydra", "hydra_free"):
         started = time.perf_counter()
-        estimator = estimators.build(
+        estimator = registry.build(
             name,
             settings,
             model,

@@ -21,7 +21,7 @@ import tensorflow as tf
 from influential.core import io
 from influential.data import sources
 from influential.loo import retrain
-from influential.training import adam
+from influential.training import adam, optimizer
 from influential.training import fit as training
 
 REPO = Path(__file__).resolve().parents[1]
@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def throughput(model, trained, dataset, left_out, steps, batch):
     settings = retrain.RetrainSettings("warm_start", steps, batch, seed=0)
-    schedule = adam.AdamSettings(steps=1, batch_size=batch, learning_rate=1e-4)
+    schedule = optimizer.AdamSettings(steps=1, batch_size=batch, learning_rate=1e-4)
     started = time.perf_counter()
     retrain.retrain(model, trained.theta, trained.optimizer, schedule, dataset.train, dataset.test, left_out, settings)
     return len(left_out) * steps / (time.perf_counter() - started)

@@ -5,7 +5,7 @@ import time
 from influential import models
 from influential.core import io, job
 from influential.derivatives.hessian import FactorisedHessian
-from influential.influence.estimators import ExactInfluence
+from influential.influence.functions import ExactInfluence
 
 
 def main(snakemake):

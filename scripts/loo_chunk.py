@@ -5,7 +5,7 @@ import os
 from influential import models
 from influential.core import io, job
 from influential.loo import retrain
-from influential.training.adam import AdamSettings, AdamState
+from influential.training.optimizer import AdamSettings, AdamState
 
 
 def main(snakemake):

@@ -8,7 +8,7 @@ from influential import models
 from influential.core import io, job
 from influential.core.names import PREDICTED
 from influential.loo import plan, retrain
-from influential.training.adam import AdamSettings, AdamState
+from influential.training.optimizer import AdamSettings, AdamState
 
 
 def main(snakemake):

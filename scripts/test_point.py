@@ -1,6 +1,6 @@
 """Resolve one configured test point (an index or a rule) against the trained model's test predictions."""
 
-from influential.core import io, job
+from influential.core import io, job, names
 from influential.testpoints import selection
 from influential.testpoints.objectives import Objective
 
@@ -10,7 +10,7 @@ def main(snakemake):
         spec = snakemake.params.spec
         objective = Objective.from_config(spec.get("objective"))
         point = {
-            **selection.resolve(spec, io.read_table(snakemake.input.predictions, selection.PREDICTIONS)),
+            **selection.resolve(spec, io.read_table(snakemake.input.predictions, names.PREDICTIONS)),
             "objective": objective.to_config(),
             "objective_label": objective.label,
         }

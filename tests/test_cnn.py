@@ -9,7 +9,8 @@ from influential.core.errors import InputError
 from influential.data.splits import Dataset, Split
 from influential.derivatives import gradients
 from influential.derivatives import hessian as hs
-from influential.training import adam
+from influential.models.all_cnn import AllCNN
+from influential.training import adam, optimizer
 from influential.training import fit as training
 
 TABLE_4_1 = {  # thesis Table 4.1, batch dimension left out
@@ -25,12 +26,12 @@ TABLE_4_1 = {  # thesis Table 4.1, batch dimension left out
 
 
 def mnist_cnn():
-    return models.AllCNN(side=28, channels=1, n_classes=10, weight_decay=0.001)
+    return AllCNN(side=28, channels=1, n_classes=10, weight_decay=0.001)
 
 
 def tiny_cnn():
     """Same architecture, two channels and three classes: 193 parameters, small enough for finite differences."""
-    return models.AllCNN(side=28, channels=1, n_classes=3, weight_decay=0.01, hidden=2)
+    return AllCNN(side=28, channels=1, n_classes=3, weight_decay=0.01, hidden=2)
 
 
 def images(n, classes=10, seed=0):
@@ -121,7 +122,7 @@ def test_hessian_vector_products_match_finite_differences_of_gradients():
         gradients.objective_gradient(model, theta + eps * v, x, y)
         - gradients.objective_gradient(model, theta - eps * v, x, y)
     ) / (2 * eps)
-    operator = hs.HessianOperator(model, theta, x, y, damping=0.1, batch_size=3)
+    operator = hs.hessian_operator(model, theta, x, y, damping=0.1, batch_size=3)
     np.testing.assert_allclose(operator(v), numeric + 0.1 * v, rtol=1e-6, atol=1e-6 * np.abs(numeric).max())
     np.testing.assert_allclose(operator.on(np.arange(8), tf.constant(v)).numpy(), operator(v), rtol=1e-10)
 
@@ -132,7 +133,7 @@ def test_structured_hessian_equals_products_with_the_full_network():
     theta = model.initial_params(6)
     x, y = images(7)
     h = hs.hessian(model, theta, x, y, batch_size=7)
-    operator = hs.HessianOperator(model, theta, x, y)
+    operator = hs.hessian_operator(model, theta, x, y)
     for v in np.random.default_rng(0).standard_normal((3, model.n_params)).astype(np.float32):
         expected = operator(v)
         assert np.linalg.norm(h @ v - expected) < 1e-4 * np.linalg.norm(expected)
@@ -151,7 +152,7 @@ def test_adam_update_matches_tensorflow_1s_formula():
 
 
 def test_learning_rate_schedule_and_minibatches():
-    settings = adam.AdamSettings(steps=10, batch_size=3, learning_rate=1e-4, schedule=((110, 0.1), (220, 0.01)))
+    settings = optimizer.AdamSettings(steps=10, batch_size=3, learning_rate=1e-4, schedule=((110, 0.1), (220, 0.01)))
     assert [settings.learning_rate_at(s) for s in (0, 109, 110, 219, 220, 10**6)] == pytest.approx(
         [1e-4, 1e-4, 1e-5, 1e-5, 1e-6, 1e-6]
     )

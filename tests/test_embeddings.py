@@ -7,13 +7,13 @@ from scipy import stats
 from scipy.spatial import distance
 from sklearn.covariance import LedoitWolf
 
-from influential import models
 from influential.core.names import ACTUAL
 from influential.embeddings import metrics as embeddings
+from influential.models.all_cnn import AllCNN
 
 
 def test_representations_give_every_layer_of_table_4_1():
-    model = models.AllCNN(side=28, channels=1, n_classes=10, weight_decay=0.001)
+    model = AllCNN(side=28, channels=1, n_classes=10, weight_decay=0.001)
     theta = model.initial_params(0)
     x = np.random.default_rng(0).random((7, 28, 28, 1)).astype(np.float32)
     layers = model.representations(theta, x, batch_size=3)

@@ -4,20 +4,20 @@ import pytest
 from scipy import stats
 from scipy.special import expit
 
-from influential import models
 from influential.core.errors import InputError
 from influential.core.names import ACTUAL
 from influential.data.splits import Dataset
 from influential.derivatives import hessian
-from influential.influence import estimators
+from influential.influence import functions, registry
 from influential.loo import gather, refit
+from influential.models.logistic import BinaryLogisticRegression
 from influential.testpoints import cross_loss
 from influential.testpoints.objectives import Objective
 from influential.training import fit as training
 
 
 def fit(train, C=0.7):
-    model = models.BinaryLogisticRegression(n_features=2, C=C, n_train=len(train))
+    model = BinaryLogisticRegression(n_features=2, C=C, n_train=len(train))
     theta, _ = training.fit_logistic(model, train.x, train.y, tol=1e-10, max_iter=1000)
     return model, theta
 
@@ -25,7 +25,7 @@ def fit(train, C=0.7):
 def test_exact_influence_matches_an_independent_numpy_computation(logistic_problem):
     train, test = logistic_problem
     model, theta = fit(train)
-    got = estimators.ExactInfluence(model, theta, train.x, train.y).change_if_removed(test.x, test.y)
+    got = functions.ExactInfluence(model, theta, train.x, train.y).change_if_removed(test.x, test.y)
 
     a = np.hstack([train.x, np.ones((len(train), 1))]).astype(np.float64)
     b = np.hstack([test.x, np.ones((len(test), 1))]).astype(np.float64)
@@ -49,9 +49,7 @@ SETTINGS = {
 def test_cg_and_lissa_solve_the_same_damped_system_as_exact(logistic_problem):
     train, _ = logistic_problem
     model, theta = fit(train)
-    built = {
-        name: estimators.build(name, SETTINGS, model, theta, train.x, train.y) for name in ("exact", "cg", "lissa")
-    }
+    built = {name: registry.build(name, SETTINGS, model, theta, train.x, train.y) for name in ("exact", "cg", "lissa")}
     g = np.random.default_rng(0).standard_normal((2, 3))
     h = hessian.hessian(model, theta, train.x, train.y) + 0.1 * np.eye(3)
     expected = np.linalg.solve(h, g.T)
@@ -60,7 +58,7 @@ def test_cg_and_lissa_solve_the_same_damped_system_as_exact(logistic_problem):
     assert all(d["converged"] and d["iterations"] <= 3 for d in built["cg"].diagnostics)  # n = 3 parameters
     # LiSSA here samples the whole training set each step, so it is the deterministic recursion: it contracts.
     np.testing.assert_allclose(built["lissa"].inverse_hvps(g), expected, rtol=1e-6)
-    stochastic = estimators.build(
+    stochastic = registry.build(
         "lissa", {**SETTINGS, "lissa": {**SETTINGS["lissa"], "batch_size": 20}}, model, theta, train.x, train.y
     )
     assert np.linalg.norm(stochastic.inverse_hvps(g) - expected) < 0.1 * np.linalg.norm(expected)
@@ -71,7 +69,7 @@ def test_lissa_with_too_small_a_scale_diverges_with_a_clear_error(logistic_probl
     train, _ = logistic_problem
     model, theta = fit(train, C=100.0)
     settings = {**SETTINGS, "damping": 0.0, "lissa": {**SETTINGS["lissa"], "scale": 0.01, "depth": 3000}}
-    lissa = estimators.build("lissa", settings, model, theta, train.x, train.y)
+    lissa = registry.build("lissa", settings, model, theta, train.x, train.y)
     with np.errstate(all="ignore"), pytest.raises(InputError, match="must exceed the largest eigenvalue"):
         lissa.inverse_hvps(np.ones((1, 3)))
 
@@ -81,7 +79,7 @@ def test_every_estimator_predicts_leave_one_out_refits(logistic_problem, name):
     train, test = logistic_problem
     model, theta = fit(train)
     settings = {**SETTINGS, "damping": 0.0, "lissa": {**SETTINGS["lissa"], "depth": 2000, "batch_size": 20}}
-    estimator = estimators.build(name, settings, model, theta, train.x, train.y)
+    estimator = registry.build(name, settings, model, theta, train.x, train.y)
     predicted = estimator.change_if_removed(test.x, test.y)
     points = pd.DataFrame({"test": [f"t{i}" for i in range(len(test))], "test_position": range(len(test))})
     refits = refit.refit_logistic(model, theta, train, test, 1e-10, 1000)
@@ -120,7 +118,7 @@ def test_cross_loss_influence_predicts_each_objective_on_the_stored_refits(logis
     )
     undamped = {**SETTINGS, "damping": 0.0}
     for name in ("exact", "cg"):
-        estimator = estimators.build(name, undamped, model, theta, train.x, train.y)
+        estimator = registry.build(name, undamped, model, theta, train.x, train.y)
         predicted, loss = (
             estimator.change_if_removed(test.x, test.y, objective),
             estimator.change_if_removed(test.x, test.y),
@@ -140,4 +138,4 @@ def test_an_unknown_estimator_is_refused_by_name(logistic_problem):
         InputError,
         match=r"influence\.estimators: unknown estimator 'lisa' \(known: exact, cg, lissa, tracin, hydra, hydra_free\)",
     ):
-        estimators.build("lisa", SETTINGS, model, theta, train.x, train.y)
+        registry.build("lisa", SETTINGS, model, theta, train.x, train.y)

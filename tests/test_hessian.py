@@ -1,14 +1,19 @@
 """Second-order machinery against closed forms for scikit-learn's binary logistic regression."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from scipy.special import expit
 
-from influential import models
 from influential.core.errors import InputError
 from influential.derivatives import gradients
 from influential.derivatives import hessian as hs
+from influential.models.logistic import BinaryLogisticRegression
 from influential.training import fit as training
+
+from .conftest import REPO
 
 
 def design(x):
@@ -18,7 +23,7 @@ def design(x):
 @pytest.fixture
 def fitted(logistic_problem):
     train, _ = logistic_problem
-    model = models.BinaryLogisticRegression(n_features=2, C=0.7, n_train=len(train))
+    model = BinaryLogisticRegression(n_features=2, C=0.7, n_train=len(train))
     theta, info = training.fit_logistic(model, train.x, train.y, tol=1e-10, max_iter=1000)
     assert info["converged"]
     return model, theta, train
@@ -73,7 +78,7 @@ def test_hessian_vector_product_matches_finite_differences_of_gradients(fitted):
         gradients.objective_gradient(model, theta + eps * v, train.x, train.y)
         - gradients.objective_gradient(model, theta - eps * v, train.x, train.y)
     ) / (2 * eps)
-    np.testing.assert_allclose(hs.HessianOperator(model, theta, train.x, train.y, batch_size=9)(v), numeric, rtol=1e-6)
+    np.testing.assert_allclose(hs.hessian_operator(model, theta, train.x, train.y, batch_size=9)(v), numeric, rtol=1e-6)
 
 
 def test_factorised_solve_with_damping(fitted):
@@ -94,3 +99,46 @@ def test_indefinite_matrix_is_reported_and_singular_is_refused():
     assert not indefinite.positive_definite
     with pytest.raises(InputError, match=r"raise influence\.damping"):
         hs.FactorisedHessian.of(np.diag([-0.5, 2.0]), damping=0.5).solve(np.ones(2))
+
+
+def test_logistic_regressions_closed_forms_match_its_tensor_side(fitted):
+    """The numpy side (what jobs use) against automatic differentiation of the tensor side (what objectives use)."""
+    from influential.derivatives import autodiff
+
+    model, theta, train = fitted
+    np.testing.assert_allclose(
+        model.per_example_gradients(theta, train.x, train.y, 7),
+        autodiff.per_example_gradients(model, theta, train.x, train.y, 7),
+        rtol=1e-10,
+    )
+    np.testing.assert_allclose(
+        model.loss_hessian(theta, train.x, train.y, 13), autodiff.loss_hessian(model, theta, train.x, train.y, 13)
+    )
+    np.testing.assert_allclose(model.regularizer_hessian(theta), autodiff.regularizer_hessian(model, theta))
+    np.testing.assert_allclose(model.losses(theta, train.x, train.y), model.loss(theta, train.x, train.y).numpy())
+
+
+def test_logistic_regression_never_loads_tensorflow():
+    """Its jobs' work is milliseconds; TensorFlow's start-up would be most of their time."""
+    probe = f"""
+import sys
+sys.path.insert(0, {str(REPO / "src")!r})
+import numpy as np
+from influential.data.splits import Dataset, Split
+from influential.influence import registry
+from influential.loo import refit
+from influential.training import fit
+rng = np.random.default_rng(0)
+x, y = rng.standard_normal((40, 3)), (np.arange(40) % 2)
+split = Split(x[:30], y[:30], np.arange(30))
+trained = fit.train({{"kind": "logistic_regression", "C": 1.0}}, {{"tol": 1e-8, "max_iter": 100}},
+                    Dataset(split, Split(x[:0], y[:0], np.arange(0)), Split(x[30:], y[30:], np.arange(30, 40))))
+settings = {{"batch_size": 8, "damping": 0.0, "cg": {{"tol": 1e-8, "max_iter": 50}},
+            "lissa": {{"scale": 10.0, "depth": 50, "repeats": 1, "batch_size": 5, "seed": 0}}}}
+for name in ("exact", "cg", "lissa"):
+    registry.build(name, settings, trained.model, trained.theta, split.x, split.y).change_if_removed(x[30:], y[30:])
+refit.refit_logistic(trained.model, trained.theta, split, Split(x[30:], y[30:], np.arange(30, 40)), 1e-8, 100)
+print("tensorflow" in sys.modules)
+"""
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["False"]

@@ -6,26 +6,27 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 
-from influential import models
 from influential.core import io
 from influential.core.names import ACTUAL, PREDICTED, RAW
 from influential.data.splits import Split
 from influential.loo import gather, plan, refit, retrain
-from influential.training import adam
+from influential.models.all_cnn import AllCNN
+from influential.models.logistic import BinaryLogisticRegression
+from influential.training import adam, optimizer
 from influential.training import fit as training
 
 
 @pytest.fixture(scope="module")
 def setup():
     rng = np.random.default_rng(0)
-    model = models.AllCNN(side=28, channels=1, n_classes=10, weight_decay=0.001)
+    model = AllCNN(side=28, channels=1, n_classes=10, weight_decay=0.001)
     x = rng.random((24, 28, 28, 1)).astype(np.float32)
     y = rng.integers(0, 10, 24)
     train, test = Split(x[:20], y[:20], np.arange(20)), Split(x[20:], y[20:], np.arange(20, 24))
-    schedule = adam.AdamSettings(steps=10, batch_size=8, learning_rate=1e-3, schedule=((12, 0.1),))
+    schedule = optimizer.AdamSettings(steps=10, batch_size=8, learning_rate=1e-3, schedule=((12, 0.1),))
     theta = model.initial_params(0)
     theta, state, *_ = training.fit_adam(
-        model, _dataset(train, test), schedule, theta, adam.AdamState.zeros_like(theta)
+        model, _dataset(train, test), schedule, theta, optimizer.AdamState.zeros_like(theta)
     )
     return model, theta, state, schedule, train, test
 
@@ -166,7 +167,7 @@ def test_chunks_are_named_after_their_points_and_only_added():
 
 def test_refits_and_gathering_without_a_control(logistic_problem):
     train, test = logistic_problem
-    model = models.BinaryLogisticRegression(n_features=2, C=0.7, n_train=len(train))
+    model = BinaryLogisticRegression(n_features=2, C=0.7, n_train=len(train))
     theta, _ = training.fit_logistic(model, train.x, train.y, tol=1e-10, max_iter=1000)
     table = refit.refit_logistic(model, theta, train, test, 1e-10, 1000, positions=np.array([5, 11]))
     assert table["model"].tolist() == ["left_out", "left_out", "checkpoint"]

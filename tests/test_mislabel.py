@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
-from influential import models
 from influential.core.errors import InputError
 from influential.data import label_noise, sources
-from influential.influence import estimators
+from influential.influence import registry
 from influential.mislabel import ranking as mislabel
+from influential.models.logistic import BinaryLogisticRegression
 from influential.training import fit as training
 
 from .conftest import BUNDLED
@@ -47,7 +47,7 @@ def test_self_influence_is_the_closed_form_for_logistic_regression(logistic_prob
     so z's own loss changes by g_z^T H^-1 (C g_z), H the Hessian of that sum (numpy, from the sigmoid)."""
     train, _ = logistic_problem
     c = 0.5
-    model = models.BinaryLogisticRegression(n_features=2, C=c, n_train=len(train))
+    model = BinaryLogisticRegression(n_features=2, C=c, n_train=len(train))
     theta, _ = training.fit_logistic(model, train.x, train.y, tol=1e-10, max_iter=1000)
     x = np.hstack([train.x.astype(np.float64), np.ones((len(train), 1))])
     p = expit(x @ theta)
@@ -55,7 +55,7 @@ def test_self_influence_is_the_closed_form_for_logistic_regression(logistic_prob
     hessian = c * (x.T * (p * (1 - p))) @ x + np.diag([1.0, 1.0, 0.0])
     expected = np.array([gz @ np.linalg.solve(hessian, c * gz) for gz in g])
     settings = {"batch_size": 64, "damping": 0.0, "cg": {"tol": 1e-12, "max_iter": 100}}
-    estimator = estimators.build(name, settings, model, theta, train.x, train.y)
+    estimator = registry.build(name, settings, model, theta, train.x, train.y)
     found = estimator.self_influence()
     np.testing.assert_allclose(found, expected, rtol=1e-6)
     assert np.all(found > 0)

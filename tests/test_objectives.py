@@ -3,10 +3,11 @@
 import numpy as np
 import pytest
 
-from influential import models
 from influential.core import names
 from influential.core.errors import InputError
 from influential.data.splits import Dataset, Split
+from influential.models.all_cnn import AllCNN
+from influential.models.logistic import BinaryLogisticRegression
 from influential.testpoints import cross_loss
 from influential.testpoints.objectives import Objective
 
@@ -23,7 +24,7 @@ CNN_OBJECTIVES = [
 
 def tiny_cnn(n=12, seed=0):
     rng = np.random.default_rng(seed)
-    model = models.AllCNN(side=28, channels=1, n_classes=3, weight_decay=0.01, hidden=2)
+    model = AllCNN(side=28, channels=1, n_classes=3, weight_decay=0.01, hidden=2)
     x = rng.random((n + 4, 28, 28, 1))
     y = np.arange(n + 4) % 3
     split = lambda a, b: Split(x[a:b], y[a:b], np.arange(a, b))  # noqa: E731
@@ -71,7 +72,7 @@ def test_all_cnn_objective_values_and_gradients(spec):
 
 def test_logistic_regression_objectives():
     rng = np.random.default_rng(0)
-    model = models.BinaryLogisticRegression(n_features=4, C=1.0, n_train=10)
+    model = BinaryLogisticRegression(n_features=4, C=1.0, n_train=10)
     x, y = rng.normal(size=(6, 4)), np.array([0, 1, 1, 0, 1, 0])
     split = Split(x, y, np.arange(6))
     dataset = Dataset(split, split, split, meta={"n_classes": 2, "marked": {}})

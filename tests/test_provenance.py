@@ -57,10 +57,38 @@ print(json.dumps([sorted(m for m in sys.modules if m.split(".")[0] == "influenti
     ("script", "uses_tensorflow"),
     [("loo_gather.py", False), ("plot_embeddings.py", False), ("test_point.py", False), ("loo_chunk.py", True)],
 )
-def test_static_closure_is_what_a_job_imports(script, uses_tensorflow):
+def test_static_closure_holds_what_a_job_imports(script, uses_tensorflow):
+    """The closure also holds what a job imports only when it needs it (a model's module, inside a function)."""
     modules, tensorflow = imported_by(script)
-    assert provenance.closure(SCRIPTS / script) == modules
+    closure = provenance.closure(SCRIPTS / script)
+    assert set(modules) <= set(closure)
+    lazy = {"influential.models.all_cnn", "influential.models.logistic"}
+    lazy |= {m for module in lazy for m in provenance.closure(provenance.module_file(module))}
+    assert set(closure) - set(modules) <= lazy
     assert tensorflow == uses_tensorflow
+
+
+def closure(script: str) -> set[str]:
+    return set(provenance.closure(SCRIPTS / f"{script}.py"))
+
+
+def uses_tensorflow(module: str) -> bool:
+    return "import tensorflow" in provenance.module_file(module).read_text()
+
+
+def test_each_jobs_code_holds_only_what_it_runs():
+    """Editing a module reruns exactly the jobs whose code holds it (the rule's `code` digest), so no job holds what
+    it does not run."""
+    choosing = {"influential.testpoints.selection", "influential.testpoints.objectives"}
+    for script in ("train", "loo_chunk", "loo_refit", "train_gradients", "hessian"):
+        assert not closure(script) & (choosing | {"influential.testpoints.cross_loss"}), script
+        assert not {m for m in closure(script) if m.startswith("influential.figures")}, script
+    trajectory = {"influential.influence.hydra", "influential.influence.tracin", "influential.training.adam",
+                  "influential.training.replay", "influential.loo.retrain"}  # fmt: skip
+    assert not closure("influence") & trajectory
+    assert "influential.influence.hydra" in closure("trajectory_influence")
+    for script in SCRIPTS.glob("plot_*.py"):
+        assert not any(uses_tensorflow(m) for m in closure(script.stem)), script.name
 
 
 def test_the_digest_follows_exactly_the_modules_a_script_reaches(tmp_path):

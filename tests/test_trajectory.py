@@ -6,15 +6,15 @@ import pytest
 import tensorflow as tf
 from scipy import stats
 
-from influential import models
 from influential.data.splits import Dataset, Split
 from influential.derivatives import gradients
-from influential.influence import estimators, hydra
+from influential.influence import hydra, registry, tracin
 from influential.loo import retrain
+from influential.models.all_cnn import AllCNN
 from influential.training import adam
 from influential.training import fit as training
-from influential.training.adam import AdamSettings, AdamState
-from influential.training.trajectory import replay
+from influential.training.optimizer import AdamSettings, AdamState
+from influential.training.replay import replay
 
 N, BATCH = 10, 4
 
@@ -22,7 +22,7 @@ N, BATCH = 10, 4
 def tiny(dtype=np.float64, n=N, seed=0):
     """193 parameters (two channels, three classes), float64 so that finite differences are exact enough."""
     rng = np.random.default_rng(seed)
-    model = models.AllCNN(side=28, channels=1, n_classes=3, weight_decay=0.01, hidden=2)
+    model = AllCNN(side=28, channels=1, n_classes=3, weight_decay=0.01, hidden=2)
     x = rng.random((n + 2, 28, 28, 1)).astype(dtype)
     y = rng.integers(0, 3, n + 2)
     split = lambda a, b: Split(x[a:b], y[a:b], np.arange(a, b))  # noqa: E731
@@ -81,7 +81,7 @@ def test_hessian_aware_hydra_is_the_derivative_of_the_test_loss_by_a_points_weig
     assert np.count_nonzero(derivative) >= N - 2  # each point sits in some minibatch (two per epoch drop out)
     # the estimator over the whole run predicts the loss change of leaving a point out: minus that derivative
     settings = {"batch_size": 64, "hydra": {"window": "full", "segment": 100}}
-    full = estimators.build("hydra", settings, model, last, dataset.train.x, dataset.train.y, trajectory=trajectory)
+    full = registry.build("hydra", settings, model, last, dataset.train.x, dataset.train.y, trajectory=trajectory)
     np.testing.assert_allclose(full.change_if_removed(test_x, test_y)[0], -derivative, rtol=1e-10)
     assert full.diagnostics[0]["window"] == [0, 8]
 
@@ -132,8 +132,8 @@ def test_hessian_free_approaches_hessian_aware_as_the_learning_rate_shrinks():
 def test_tracin_is_the_rate_weighted_sum_of_gradient_products_at_the_checkpoints():
     model, dataset = tiny()
     _, _, _, trajectory = fit(model, dataset, steps=9, every=1)  # records at 0..9
-    tracin = estimators.TracInInfluence(model, dataset.train.x, dataset.train.y, trajectory, checkpoints=3)
-    got = tracin.change_if_removed(dataset.test.x, dataset.test.y)
+    estimator = tracin.TracInInfluence(model, dataset.train.x, dataset.train.y, trajectory, checkpoints=3)
+    got = estimator.change_if_removed(dataset.test.x, dataset.test.y)
     expected, expected_self = np.zeros_like(got), np.zeros(len(dataset.train.y))
     for step in (1, 5, 9):  # three checkpoints spread evenly over the records after the start, the last included
         theta = tf.constant(trajectory.thetas[step])
@@ -145,8 +145,8 @@ def test_tracin_is_the_rate_weighted_sum_of_gradient_products_at_the_checkpoints
         expected += trajectory.learning_rates[min(step, 8)] * test @ train.T
         expected_self += trajectory.learning_rates[min(step, 8)] * np.sum(train**2, axis=1)
     np.testing.assert_allclose(got, expected, rtol=1e-10)
-    assert tracin.diagnostics[0]["checkpoints"] == [1, 5, 9]
-    np.testing.assert_allclose(tracin.self_influence(), expected_self, rtol=1e-10)  # a point on itself
+    assert estimator.diagnostics[0]["checkpoints"] == [1, 5, 9]
+    np.testing.assert_allclose(estimator.self_influence(), expected_self, rtol=1e-10)  # a point on itself
 
 
 def test_hydra_over_the_retraining_window_predicts_paired_leave_one_out():
@@ -160,7 +160,7 @@ def test_hydra_over_the_retraining_window_predicts_paired_leave_one_out():
                      "log_every": 60, "checkpoint_every": 20},
     }  # fmt: skip
     test = dataset.test.take(np.array([0]))
-    predicted = estimators.build(
+    predicted = registry.build(
         "hydra", settings, model, theta, dataset.train.x, dataset.train.y, trajectory=trajectory
     ).change_if_removed(test.x, test.y)[0]
     left_out = np.array([*range(0, 40, 3), retrain.CONTROL])

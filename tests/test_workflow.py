@@ -18,10 +18,10 @@ from scipy import stats
 from scipy.special import expit, logsumexp
 from sklearn.metrics import roc_auc_score
 
-from influential import models
 from influential.core import names, provenance
 from influential.loo import plan
 from influential.mixture import model as mixture
+from influential.models.all_cnn import AllCNN
 
 from .conftest import REPO, digit_arrays, idx_bytes
 
@@ -473,7 +473,7 @@ def test_other_test_objectives_are_measured_on_the_stored_models(tiny_run):
     exp = tiny_run / "tiny_cnn"
     with np.load(exp / "data" / "dataset.npz") as d:
         x_train, y_train, x_test, y_test = d["x_train"], d["y_train"], d["x_test"], d["y_test"]
-    model = models.AllCNN(side=28, channels=1, n_classes=10, weight_decay=0.001)
+    model = AllCNN(side=28, channels=1, n_classes=10, weight_decay=0.001)
     actual = pd.read_parquet(exp / "loo" / "actual.parquet").query("test == 'first_centroid'")
     for path in chunk_files(exp).values():
         chunk = pd.read_parquet(path)

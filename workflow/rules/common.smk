@@ -47,7 +47,7 @@ def estimators(exp):
 
 
 def is_cnn(exp):
-    return experiment(exp)["model"]["kind"] == "all_cnn"
+    return experiment(exp)["model"]["kind"] == names.ALL_CNN
 
 
 def out(*parts):
@@ -90,15 +90,19 @@ def influence_files(exp, suffix, tests=None):
     )
 
 
+ESTIMATOR_INPUT_FILES = {
+    names.TRAIN_GRADIENTS: out("influence", "train_gradients.npz"),
+    names.HESSIAN: out("hessian", "hessian.npz"),
+    names.TRAJECTORY: out("model", "trajectory.npz"),
+}
+
+
 def estimator_inputs(exp, name):
-    """What an estimator reads besides the data and the model: TracIn and HYDRA the trajectory; the others the
-    cached per-example gradients, and exact the (expensive) factorised Hessian."""
-    if name in names.TRAJECTORY_ESTIMATORS:
-        return {"trajectory": out("model", "trajectory.npz").format(exp=exp)}
-    chosen = {"train_gradients": out("influence", "train_gradients.npz")}
-    if name == names.EXACT:
-        chosen["hessian"] = out("hessian", "hessian.npz")
-    return {role: path.format(exp=exp) for role, path in chosen.items()}
+    """What an estimator reads besides the data and the model, by role (names.ESTIMATOR_INPUTS)."""
+    return {
+        role: ESTIMATOR_INPUT_FILES[role].format(exp=exp)
+        for role in names.ESTIMATOR_INPUTS[name]
+    }
 
 
 def influence_inputs(wildcards):

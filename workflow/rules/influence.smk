@@ -12,6 +12,7 @@ rule train_gradients:
         "../../envs/tensorflow.yaml"
     threads: 1
     params:
+        batch_size=lambda wc: experiment(wc.exp)["influence"]["batch_size"],
         code=library_code("train_gradients"),
     script:
         "../../scripts/train_gradients.py"
@@ -45,6 +46,7 @@ rule hessian:
 
 
 # One job per estimator and test point; it reads that test point's own record and that estimator's settings only.
+# Influence functions here, trajectory estimators below: neither job's code holds the other's.
 rule influence:
     input:
         unpack(influence_inputs),
@@ -58,6 +60,8 @@ rule influence:
         out("logs", "influence", "{estimator}", "{test}.log"),
     benchmark:
         out("benchmarks", "influence", "{estimator}", "{test}.tsv")
+    wildcard_constraints:
+        estimator=name_pattern(names.INFLUENCE_FUNCTIONS),
     conda:
         "../../envs/tensorflow.yaml"
     threads: 1
@@ -66,6 +70,31 @@ rule influence:
         code=library_code("influence"),
     script:
         "../../scripts/influence.py"
+
+
+rule trajectory_influence:
+    input:
+        unpack(influence_inputs),
+        dataset=rules.dataset.output[0],
+        model=rules.train.output.model,
+        test_point=rules.test_point.output[0],
+    output:
+        table=out("influence", "{estimator}", "{test}.parquet"),
+        diagnostics=out("influence", "{estimator}", "{test}.json"),
+    log:
+        out("logs", "influence", "{estimator}", "{test}.log"),
+    benchmark:
+        out("benchmarks", "influence", "{estimator}", "{test}.tsv")
+    wildcard_constraints:
+        estimator=name_pattern(names.TRAJECTORY_ESTIMATORS),
+    conda:
+        "../../envs/tensorflow.yaml"
+    threads: 1
+    params:
+        settings=estimator_settings,
+        code=library_code("trajectory_influence"),
+    script:
+        "../../scripts/trajectory_influence.py"
 
 
 rule all_pairs:

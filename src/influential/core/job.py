@@ -2,7 +2,8 @@
 
 - Progress messages (and any error) go to the job's log file.
 - The job uses the threads its rule declares: Snakemake runs it with that many cores reserved, so TensorFlow's
-  thread pools and BLAS get exactly that many (TensorFlow otherwise takes every core of the machine).
+  thread pools and BLAS get exactly that many (TensorFlow otherwise takes every core of the machine); TensorFlow's
+  ops are deterministic. Library calls set neither.
 - It checks that the library it imported is the code the workflow planned it with (the rule's `code` parameter,
   see provenance) and says in the log which code ran.
 - A problem with the input (errors.InputError) ends the job with one line on stderr and in the log; anything else
@@ -11,6 +12,7 @@
 
 import contextlib
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,14 +52,24 @@ def run(snakemake) -> Iterator[logging.Logger]:
 
 
 def use_threads(threads: int) -> None:
-    """Limit BLAS and OpenMP (numpy, scipy, scikit-learn) and, where the job imported it, TensorFlow to `threads`.
-    Must run before TensorFlow executes its first operation."""
+    """Limit BLAS and OpenMP (numpy, scipy, scikit-learn) and TensorFlow to `threads`, and make TensorFlow's ops
+    deterministic (the same inputs give the same weights, run after run). TensorFlow is configured through its
+    environment when it is not loaded yet (a job loads it only when its model needs it), through its API when it
+    is; either way before it executes its first operation."""
     threadpool_limits(threads)
+    os.environ.update(
+        TF_NUM_INTRAOP_THREADS=str(threads), TF_NUM_INTEROP_THREADS=str(threads), TF_DETERMINISTIC_OPS="1"
+    )
     tf = sys.modules.get("tensorflow")
     if tf is not None:
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(threads)
-    log.info("threads: %d (BLAS%s)", threads, ", TensorFlow intra- and inter-op" if tf else "; TensorFlow not loaded")
+        tf.config.experimental.enable_op_determinism()
+    log.info(
+        "threads: %d (BLAS and TensorFlow intra- and inter-op; TensorFlow %s)",
+        threads,
+        "loaded" if tf else "not loaded yet",
+    )
 
 
 def check_library(code: dict) -> None:

@@ -15,15 +15,29 @@ PREDICTED = "pred_loss_change_if_removed"
 ACTUAL = "actual_loss_change_if_removed"
 RAW = "raw_loss_change_if_removed"
 
+# The trained model on every test example (training.fit.predictions), what test points are chosen from.
+PREDICTIONS = ["position", "original_index", "label", "predicted", "loss"]
+
 SOURCES = ("synthetic", "mnist_bundled", "mnist", "npz", "idx")
-MODEL_KINDS = ("logistic_regression", "all_cnn")
+LOGISTIC_REGRESSION, ALL_CNN = "logistic_regression", "all_cnn"
+MODEL_KINDS = (LOGISTIC_REGRESSION, ALL_CNN)
 EXACT, CG, LISSA = "exact", "cg", "lissa"  # inverse-Hessian-vector products at the trained parameters
 TRACIN, HYDRA, HYDRA_FREE = "tracin", "hydra", "hydra_free"  # along the recorded training trajectory
 ESTIMATORS = (EXACT, CG, LISSA, TRACIN, HYDRA, HYDRA_FREE)
+INFLUENCE_FUNCTIONS = (EXACT, CG, LISSA)
 TRAJECTORY_ESTIMATORS = (TRACIN, HYDRA, HYDRA_FREE)
 # The section of an experiment's `influence` config that holds an estimator's own settings.
 SETTINGS_SECTIONS = {CG: "cg", LISSA: "lissa", TRACIN: "tracin", HYDRA: "hydra", HYDRA_FREE: "hydra"}
 HYDRA_WINDOWS = ("retrain", "full")
+# What an estimator reads besides the data and the model, by role (the workflow's files, influence.inputs' loaders):
+# the cached per-example gradients, the factorised Hessian, the training trajectory.
+TRAIN_GRADIENTS, HESSIAN, TRAJECTORY = "train_gradients", "hessian", "trajectory"
+ESTIMATOR_INPUTS = {
+    EXACT: (TRAIN_GRADIENTS, HESSIAN),
+    CG: (TRAIN_GRADIENTS,),
+    LISSA: (TRAIN_GRADIENTS,),
+    **{name: (TRAJECTORY,) for name in TRAJECTORY_ESTIMATORS},
+}
 # Test objectives (cross-loss influence): the quantity of a test point whose change is predicted and measured.
 CROSS_ENTROPY, MARGIN, PROBABILITY = "cross_entropy", "margin", "probability"
 CENTROID_DISTANCE, EMBEDDING_DISTANCE = "centroid_distance", "embedding_distance"

@@ -18,13 +18,19 @@ segment from its last record back, replaying each segment forward first, so memo
 """
 
 import logging
+import time
 
 import numpy as np
 import tensorflow as tf
 
-from influential.derivatives.gradients import all_cnn_gradients
-from influential.training.adam import AdamState
-from influential.training.trajectory import Trajectory, replay
+from influential.core import names
+from influential.derivatives import gradients
+from influential.influence.functions import objective_or_loss
+from influential.loo.retrain import RetrainSettings
+from influential.testpoints.cross_loss import BoundObjective
+from influential.training.optimizer import AdamSettings, AdamState
+from influential.training.replay import replay, walk
+from influential.training.trajectory import Trajectory
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +56,7 @@ def _backward_step(model, hessian_aware: bool):
                 if hessian_aware:
                     objective += tf.reduce_mean(model.loss(theta, xb, yb))
             objective_gradient = tape.gradient(objective, theta)
-        along = tf.linalg.matvec(all_cnn_gradients(model, theta, xb, yb), d_gradient)
+        along = tf.linalg.matvec(model.batch_gradients(theta, xb, yb), d_gradient)
         share = (along - tf.reduce_mean(along)) / tf.cast(tf.size(batch), theta.dtype)
         return lh + acc.jvp(objective_gradient), b1 * mu_m, b2 * mu_v, share
 
@@ -92,3 +98,48 @@ def sensitivities(
             )
             total[update.batch.numpy()] += share.numpy()  # a minibatch holds each example once
     return total
+
+
+class HydraInfluence:
+    """HYDRA over a trajectory: the predicted loss change of leaving z out of every minibatch
+    of the run, -g_test(theta_last) . d theta_last / d w_z, by one adjoint sweep per test point. Hessian-aware
+    (`hydra`) carries the minibatch Hessian; Hessian-free (`hydra_free`) only the weight decay's."""
+
+    def __init__(
+        self,
+        model,
+        x_train,
+        y_train,
+        trajectory: Trajectory,
+        hessian_aware: bool,
+        batch_size: int = gradients.BATCH_SIZE,
+    ):
+        self.model, self.x_train, self.y_train, self.trajectory = model, x_train, y_train, trajectory
+        self.hessian_aware, self.batch_size = hessian_aware, batch_size
+        self.name = names.HYDRA if hessian_aware else names.HYDRA_FREE
+        self.diagnostics: list[dict] = []
+
+    def change_if_removed(self, x_test: np.ndarray, y_test: np.ndarray, objective: BoundObjective | None = None):
+        last = self.trajectory.thetas[-1]
+        test_gradients = objective_or_loss(self.model, objective).gradients(last, x_test, y_test, self.batch_size)
+        rows, self.diagnostics = [], []
+        for g in test_gradients:
+            started = time.perf_counter()
+            rows.append(sensitivities(self.model, self.trajectory, self.x_train, self.y_train, -g, self.hessian_aware))
+            seconds = time.perf_counter() - started
+            window = [self.trajectory.first, int(self.trajectory.steps[-1])]
+            self.diagnostics.append({"estimator": self.name, "seconds": seconds, "window": window})
+            log.info("%s: steps %d-%d walked back in %.1f s", self.name, *window, seconds)
+        return np.stack(rows)
+
+
+def build(name: str, settings: dict, model, x_train: np.ndarray, y_train: np.ndarray, *, trajectory: Trajectory):
+    """`hydra` (Hessian-aware) or `hydra_free` from the settings it uses: `batch_size`, its section `hydra`, and over
+    the retraining window (`hydra.window: retrain`) the leave-one-out settings (`retrain`) and the training schedule
+    (`schedule`): the window is the leave-one-out control's, walked from training's end."""
+    if settings["hydra"]["window"] == "retrain":
+        control = RetrainSettings.from_config(settings["retrain"]).control(
+            model, *trajectory.state(-1), AdamSettings.from_config(settings["schedule"])
+        )
+        trajectory = walk(model, control, x_train, y_train, settings["hydra"]["segment"])
+    return HydraInfluence(model, x_train, y_train, trajectory, name == names.HYDRA, settings["batch_size"])

@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
+from influential.core.errors import TrainingError
 from influential.data.splits import Split
 from influential.training import adam
-from influential.training.adam import AdamSettings, AdamState
-from influential.training.fit import TrainingError
+from influential.training.optimizer import AdamSettings, AdamState
 from influential.training.trajectory import Trajectory
 
 CONTROL = adam.NOTHING_LEFT_OUT  # the control model leaves nothing out
@@ -181,7 +181,7 @@ def _gradient_norms(model, thetas, train: Split, left_out, batch_size: int = 500
         keep = tf.cast(positions[None, :] != tf.constant(left_out)[:, None], t.dtype)
         with tf.GradientTape() as tape:
             tape.watch(t)
-            losses = adam.stacked_cross_entropy(model, t, train.x[i : i + batch_size], train.y[i : i + batch_size])
+            losses = model.stacked_losses(t, train.x[i : i + batch_size], train.y[i : i + batch_size])
             value = tf.reduce_sum(tf.reduce_sum(keep * losses, axis=1) / n_kept)
         total += tape.gradient(value, t).numpy()
     with tf.GradientTape() as tape:

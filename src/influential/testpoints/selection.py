@@ -6,8 +6,6 @@ import pandas as pd
 
 from influential.core.errors import InputError
 
-PREDICTIONS = ["position", "original_index", "label", "predicted", "loss"]  # training.predictions, per test example
-
 
 class SelectionError(InputError):
     """A test-point rule that cannot be satisfied; the message names the test point."""

@@ -3,80 +3,15 @@ seeded minibatch stream, and the one loop that training (one model, nothing left
 (K models, each with its own point left out) both run."""
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 import numpy as np
 import tensorflow as tf
 
-from influential.core import io
 from influential.core.errors import InputError
+from influential.training.optimizer import AdamState
 
 NOTHING_LEFT_OUT = -1  # the left-out position of a model that keeps every point (training, the control)
 CPU_EXAMPLES_PER_CALL = 2000  # see models_per_call
-
-
-@dataclass(frozen=True)
-class AdamSettings:
-    """Minibatch Adam with a step-wise learning-rate schedule (Koh & Liang: 1e-4, x0.1 at 110k, x0.01 at 220k)."""
-
-    steps: int
-    batch_size: int
-    learning_rate: float
-    schedule: tuple[tuple[int, float], ...] = ()
-    seed: int = 0
-    log_every: int = 1000
-    checkpoint_every: int = 1000
-
-    @classmethod
-    def from_config(cls, training: dict) -> "AdamSettings":
-        schedule = tuple((int(d["step"]), float(d["factor"])) for d in training["schedule"])
-        return cls(
-            training["steps"],
-            training["batch_size"],
-            training["learning_rate"],
-            schedule,
-            training["seed"],
-            training["log_every"],
-            training["checkpoint_every"],
-        )
-
-    def learning_rate_at(self, step: int) -> float:
-        """Rate for the update that follows `step` completed updates."""
-        factor = 1.0
-        for start, f in self.schedule:
-            if step >= start:
-                factor = f
-        return self.learning_rate * factor
-
-
-@dataclass(frozen=True)
-class AdamState:
-    """TensorFlow 1's AdamOptimizer state (beta1 0.9, beta2 0.999, epsilon 1e-8) of one model (m, v: (n_params,))
-    or of K stacked ones ((K, n_params)); `step` counts completed updates."""
-
-    m: np.ndarray
-    v: np.ndarray
-    step: int
-
-    BETA1, BETA2, EPSILON = 0.9, 0.999, 1e-8
-
-    @classmethod
-    def zeros_like(cls, theta: np.ndarray) -> "AdamState":
-        return cls(np.zeros_like(theta), np.zeros_like(theta), 0)
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        """As stored beside a model's parameters (io.save_model)."""
-        return {"adam_m": self.m, "adam_v": self.v, "adam_step": np.array(self.step)}
-
-    @classmethod
-    def load(cls, path) -> "AdamState":
-        a = io.load_arrays(path)
-        with io.reading(path):
-            return cls(a["adam_m"], a["adam_v"], int(a["adam_step"]))
-
-    def tiled(self, k: int) -> "AdamState":
-        """The state of K copies of this one model."""
-        return AdamState(np.tile(self.m, (k, 1)), np.tile(self.v, (k, 1)), self.step)
 
 
 def adam_update(theta, m, v, step, gradient, learning_rate):
@@ -109,19 +44,12 @@ def models_per_call(k: int, batch_size: int) -> int:
     return max(1, min(k, CPU_EXAMPLES_PER_CALL // batch_size))
 
 
-def stacked_cross_entropy(model, thetas: tf.Tensor, x, y) -> tf.Tensor:
-    """Per-example losses of K models on one batch, shape (K, n)."""
-    logits = model.stacked_logits(thetas, x)
-    labels = tf.broadcast_to(tf.cast(y, tf.int32)[None, :], tf.shape(logits)[:2])
-    return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
-
-
 def stacked_losses(model, thetas: np.ndarray, x: np.ndarray, y: np.ndarray, batch_size: int = 500) -> np.ndarray:
     """Per-example losses of K models, shape (K, n)."""
     t = tf.constant(thetas)
     return np.concatenate(
         [
-            stacked_cross_entropy(model, t, x[i : i + batch_size], y[i : i + batch_size]).numpy()
+            model.stacked_losses(t, x[i : i + batch_size], y[i : i + batch_size]).numpy()
             for i in range(0, len(y), batch_size)
         ],
         axis=1,
@@ -138,7 +66,7 @@ def stacked_step(model):
         keep = tf.cast(batch[None, :] != left_out[:, None], thetas.dtype)  # (K, B)
         with tf.GradientTape() as tape:
             tape.watch(thetas)
-            losses = stacked_cross_entropy(model, thetas, xb, yb)
+            losses = model.stacked_losses(thetas, xb, yb)
             objective = tf.reduce_sum(keep * losses, axis=1) / tf.reduce_sum(keep, axis=1)
             total = tf.reduce_sum(objective + model.stacked_regularizer(thetas))
         gradient = tape.gradient(total, thetas)
@@ -168,7 +96,6 @@ def run(
     (NOTHING_LEFT_OUT: none). The update after t completed updates uses rate_at(t). Every `every` updates and after
     the last, report(completed updates, the current state, thetas) is called (to log, record, or stop by raising).
     """
-    tf.config.experimental.enable_op_determinism()  # the same inputs give the same weights, run after run
     left_out = np.asarray(left_out, dtype=np.int64)
     size = models_per_call(len(left_out), batch_size)
     cut = range(size, len(left_out), size)

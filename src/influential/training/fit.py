@@ -8,16 +8,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import tensorflow as tf
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
 from influential import models
-from influential.core.errors import InputError
+from influential.core.errors import InputError, TrainingError
+from influential.core.names import LOGISTIC_REGRESSION, PREDICTIONS
 from influential.derivatives.gradients import objective_gradient
-from influential.testpoints.selection import PREDICTIONS
-from influential.training import adam
-from influential.training.adam import AdamSettings, AdamState
+from influential.training.optimizer import AdamSettings, AdamState
 from influential.training.trajectory import Trajectory
 
 log = logging.getLogger(__name__)
@@ -36,10 +34,6 @@ def fit_logistic(model, x: np.ndarray, y: np.ndarray, tol: float, max_iter: int)
     return theta, {"n_iter": n_iter, "converged": n_iter < max_iter}
 
 
-class TrainingError(InputError):
-    """Training diverged or produced non-finite values; the message says at which step and what to lower."""
-
-
 def evaluate(model, theta: np.ndarray, split) -> dict:
     if len(split) == 0:
         return {"loss": float("nan"), "accuracy": float("nan")}
@@ -52,6 +46,8 @@ def fit_adam(
 ) -> tuple[np.ndarray, AdamState, pd.DataFrame, Trajectory]:
     """Continue Adam from (theta, state) for settings.steps updates; log every settings.log_every and record the
     trajectory every settings.checkpoint_every (and at the start and the end)."""
+    from influential.training import adam  # TensorFlow: loaded by the models Adam trains, not by logistic regression
+
     rows, started, last = [], time.perf_counter(), state.step + settings.steps
     records = [(state.step, theta, state.m, state.v)]
 
@@ -111,7 +107,7 @@ def accuracy(model, theta: np.ndarray, x: np.ndarray, y: np.ndarray) -> float:
 
 
 def predictions(model, theta: np.ndarray, split) -> pd.DataFrame:
-    """The model on every example of a split (selection.PREDICTIONS): position, source index, label, predicted
+    """The model on every example of a split (names.PREDICTIONS): position, source index, label, predicted
     class and loss."""
     columns = (
         np.arange(len(split)),
@@ -139,7 +135,7 @@ def train(model_config: dict, training_config: dict, dataset) -> Trained:
     model = models.for_dataset(model_config, dataset)
     train_split = dataset.train
     log.info("fitting %s (%d parameters) on %d examples", model.kind, model.n_params, len(train_split))
-    if model.kind == "logistic_regression":
+    if model.kind == LOGISTIC_REGRESSION:
         theta, info = fit_logistic(
             model, train_split.x, train_split.y, training_config["tol"], training_config["max_iter"]
         )
@@ -155,9 +151,7 @@ def train(model_config: dict, training_config: dict, dataset) -> Trained:
     gradient = objective_gradient(model, theta, train_split.x, train_split.y)
     test = predictions(model, theta, dataset.test)
     summary = {
-        "objective": float(
-            np.mean(model.losses(theta, train_split.x, train_split.y)) + model.regularizer(tf.constant(theta)).numpy()
-        ),
+        "objective": float(np.mean(model.losses(theta, train_split.x, train_split.y)) + model.regularizer_value(theta)),
         "gradient_norm": float(np.linalg.norm(gradient)),
         "train_accuracy": accuracy(model, theta, train_split.x, train_split.y),
         "validation_accuracy": accuracy(model, theta, dataset.validation.x, dataset.validation.y),

@@ -1,5 +1,5 @@
-"""Influence estimators behind one interface: build from a model, its parameters and the training data (and, for
-TracIn and HYDRA, its training trajectory), then ask for `change_if_removed(x_test, y_test, objective)`.
+"""Influence functions (exact, CG, LiSSA): build from a model, its parameters and the training data, then ask for
+`change_if_removed(x_test, y_test, objective)`, as every estimator (influence.tracin, influence.hydra) answers.
 
 Sign convention (Koh & Liang eq. 2, with removal = up-weighting by -1/n): the predicted change of a test point's
 objective f (its loss unless another test objective is given: cross-loss influence) when training point z is left
@@ -16,22 +16,14 @@ import logging
 import time
 
 import numpy as np
-import pandas as pd
 import scipy.sparse.linalg
-import tensorflow as tf
 
-from influential.core import io, names
+from influential.core import names
 from influential.core.errors import InputError
-from influential.core.names import PREDICTED
-from influential.data.splits import Split
 from influential.derivatives import gradients
 from influential.derivatives import hessian as hs
-from influential.influence import hydra
-from influential.loo.retrain import RetrainSettings
 from influential.testpoints.cross_loss import BoundObjective, bind
 from influential.testpoints.objectives import Objective
-from influential.training.adam import AdamSettings
-from influential.training.trajectory import Trajectory, walk
 
 log = logging.getLogger(__name__)
 
@@ -59,14 +51,14 @@ class InverseHvpInfluence:
         damping: float = 0.0,
         *,
         train_gradients: np.ndarray | None = None,
-        batch_size: int = 512,
+        batch_size: int = gradients.BATCH_SIZE,
     ):
         self.model, self.theta, self.damping, self.batch_size = model, theta, float(damping), batch_size
         if train_gradients is None:
             train_gradients = gradients.per_example_gradients(model, theta, x_train, y_train, batch_size)
         self.train_gradients = train_gradients
         self.removal = gradients.removal_gradients(model, theta, train_gradients)
-        self.operator = hs.HessianOperator(model, theta, x_train, y_train, damping, batch_size)
+        self.operator = hs.hessian_operator(model, theta, x_train, y_train, damping, batch_size)
         self.diagnostics: list[dict] = []
 
     def solve(self, gradient: np.ndarray) -> tuple[np.ndarray, dict]:
@@ -116,7 +108,7 @@ class ExactInfluence(InverseHvpInfluence):
 
     def __init__(self, model, theta, x_train, y_train, damping: float = 0.0, *, factorised=None, **kwargs):
         if factorised is None:
-            h = hs.hessian(model, theta, x_train, y_train, kwargs.get("batch_size", 512))
+            h = hs.hessian(model, theta, x_train, y_train, kwargs.get("batch_size", gradients.BATCH_SIZE))
             factorised = hs.FactorisedHessian.of(h, damping)
         super().__init__(model, theta, x_train, y_train, factorised.damping, **kwargs)
         self.factorised = factorised
@@ -182,21 +174,13 @@ class LissaInfluence(InverseHvpInfluence):
         super().__init__(*args, **kwargs)
         self.scale, self.depth, self.repeats, self.sample_size = scale, depth, repeats, sample_size
         self.rng = np.random.default_rng(seed)
-        self._recursion = tf.function(self._recurse)
-
-    def _recurse(self, g, batches):
-        h = g
-        for t in tf.range(tf.shape(batches)[0]):
-            h = g + h - self.operator.on(batches[t], h) / self.scale
-        return h / self.scale
 
     def solve(self, gradient):
-        g = tf.constant(gradient, self.operator.theta.dtype)
         estimates = []
         for _ in range(self.repeats):
             n = self.operator.n
             batches = np.stack([self.rng.choice(n, self.sample_size, replace=False) for _ in range(self.depth)])
-            estimates.append(self._recursion(g, tf.constant(batches)).numpy())
+            estimates.append(self.operator.recursion(gradient, batches, self.scale))
         s = np.mean(estimates, axis=0).astype(np.float64)
         if not np.all(np.isfinite(s)):
             raise InputError(
@@ -204,100 +188,6 @@ class LissaInfluence(InverseHvpInfluence):
                 "damped Hessian (see hessian/spectrum.json)"
             )
         return s, {"spread": float(np.std(estimates, axis=0).mean()) if self.repeats > 1 else float("nan")}
-
-
-def table(train: Split, estimator: str, test: str, change: np.ndarray) -> pd.DataFrame:
-    """One estimator's predicted loss changes for one test point, one row per training point."""
-    return pd.DataFrame(
-        {
-            "estimator": estimator,
-            "test": test,
-            "train_position": np.arange(len(train)),
-            "train_index": train.index,
-            "label": train.y,
-            PREDICTED: change,
-        }
-    )
-
-
-class TracInInfluence:
-    """TracInCP (Pruthi et al. 2020): the sum over recorded checkpoints k of rate_k g_test(theta_k) . g_z(theta_k),
-    loss gradients without the regulariser (on the test side: the test objective's), `checkpoints` of them spread
-    evenly over training (its last included). Positive: z is a proponent, leaving it out would raise the test loss.
-    Its scale is the paper's, a sum of first-order loss reductions at the checkpoints, not a predicted loss change."""
-
-    name = names.TRACIN
-
-    def __init__(self, model, x_train, y_train, trajectory: Trajectory, checkpoints: int, batch_size: int = 512):
-        self.model, self.x_train, self.y_train, self.trajectory = model, x_train, y_train, trajectory
-        later = np.arange(1, len(trajectory.steps))  # the start (random weights) is no checkpoint
-        self.records = np.unique(np.round(np.linspace(later[0], later[-1], min(checkpoints, len(later)))).astype(int))
-        self.batch_size = batch_size
-        self.diagnostics: list[dict] = []
-
-    def _checkpoints(self):
-        """Each checkpoint's parameters, learning rate and training-loss gradients (float64)."""
-        for record, step in zip(self.records, self.trajectory.steps[self.records], strict=True):
-            theta = self.trajectory.thetas[record]
-            rate = self.trajectory.rate(min(int(step), self.trajectory.last - 1))
-            train = gradients.per_example_gradients(self.model, theta, self.x_train, self.y_train, self.batch_size)
-            yield theta, rate, train.astype(np.float64)
-
-    def _log(self, started: float, what: str) -> list[dict]:
-        steps, seconds = self.trajectory.steps[self.records].tolist(), time.perf_counter() - started
-        log.info("tracin %s: %d checkpoints (steps %s) in %.1f s", what, len(steps), steps, seconds)
-        return [{"estimator": self.name, "seconds": seconds, "checkpoints": steps}]
-
-    def change_if_removed(self, x_test: np.ndarray, y_test: np.ndarray, objective: BoundObjective | None = None):
-        objective = objective_or_loss(self.model, objective)
-        started, total = time.perf_counter(), np.zeros((len(y_test), len(self.y_train)))
-        for theta, rate, train in self._checkpoints():
-            test = objective.gradients(theta, x_test, y_test, self.batch_size)
-            total += rate * (test.astype(np.float64) @ train.T)
-        self.diagnostics = self._log(started, "influence") * len(y_test)
-        return total
-
-    def self_influence(self) -> np.ndarray:
-        """TracIn's self-influence (the paper's mislabel detector): sum over checkpoints of rate_k |g_z(theta_k)|^2."""
-        started, total = time.perf_counter(), np.zeros(len(self.y_train))
-        for _, rate, train in self._checkpoints():
-            total += rate * np.einsum("ij,ij->i", train, train)
-        self.diagnostics = self._log(started, "self-influence")
-        return total
-
-
-class HydraInfluence:
-    """HYDRA (see influential.hydra) over a trajectory: the predicted loss change of leaving z out of every minibatch
-    of the run, -g_test(theta_last) . d theta_last / d w_z, by one adjoint sweep per test point. Hessian-aware
-    (`hydra`) carries the minibatch Hessian; Hessian-free (`hydra_free`) only the weight decay's."""
-
-    def __init__(self, model, x_train, y_train, trajectory: Trajectory, hessian_aware: bool, batch_size: int = 512):
-        self.model, self.x_train, self.y_train, self.trajectory = model, x_train, y_train, trajectory
-        self.hessian_aware, self.batch_size = hessian_aware, batch_size
-        self.name = names.HYDRA if hessian_aware else names.HYDRA_FREE
-        self.diagnostics: list[dict] = []
-
-    def change_if_removed(self, x_test: np.ndarray, y_test: np.ndarray, objective: BoundObjective | None = None):
-        last = self.trajectory.thetas[-1]
-        test_gradients = objective_or_loss(self.model, objective).gradients(last, x_test, y_test, self.batch_size)
-        rows, self.diagnostics = [], []
-        for g in test_gradients:
-            started = time.perf_counter()
-            rows.append(
-                hydra.sensitivities(self.model, self.trajectory, self.x_train, self.y_train, -g, self.hessian_aware)
-            )
-            seconds = time.perf_counter() - started
-            window = [self.trajectory.first, int(self.trajectory.steps[-1])]
-            self.diagnostics.append({"estimator": self.name, "seconds": seconds, "window": window})
-            log.info("%s: steps %d-%d walked back in %.1f s", self.name, *window, seconds)
-        return np.stack(rows)
-
-
-ESTIMATORS = {
-    **{cls.name: cls for cls in (ExactInfluence, ConjugateGradientInfluence, LissaInfluence, TracInInfluence)},
-    names.HYDRA: HydraInfluence,
-    names.HYDRA_FREE: HydraInfluence,
-}
 
 
 def build(
@@ -309,26 +199,14 @@ def build(
     y_train: np.ndarray,
     *,
     train_gradients: np.ndarray | None = None,
-    factorised=None,
-    trajectory: Trajectory | None = None,
+    factorised: hs.FactorisedHessian | None = None,
 ):
-    """The estimator `name` from the settings it uses: the experiment's `influence.damping` and
-    `influence.batch_size`, its own section (names.SETTINGS_SECTIONS) of the validated config, and for HYDRA over
-    the retraining window the leave-one-out settings (`retrain`) and the training schedule (`schedule`). TracIn and
-    HYDRA read the training `trajectory`."""
-    if name not in ESTIMATORS:
-        raise InputError(f"influence.estimators: unknown estimator {name!r} (known: {', '.join(ESTIMATORS)})")
-    batch_size = settings["batch_size"]
-    if name == names.TRACIN:
-        return TracInInfluence(model, x_train, y_train, trajectory, settings["tracin"]["checkpoints"], batch_size)
-    if name in (names.HYDRA, names.HYDRA_FREE):
-        if settings["hydra"]["window"] == "retrain":
-            control = RetrainSettings.from_config(settings["retrain"]).control(
-                model, *trajectory.state(-1), AdamSettings.from_config(settings["schedule"])
-            )
-            trajectory = walk(model, control, x_train, y_train, settings["hydra"]["segment"])
-        return HydraInfluence(model, x_train, y_train, trajectory, name == names.HYDRA, batch_size)
-    common = {"train_gradients": train_gradients, "batch_size": batch_size}
+    """The influence function `name` from the settings it uses (workflow/rules/common.smk settings_of): `damping`,
+    `batch_size` and its own section (names.SETTINGS_SECTIONS); what a workflow cached can be given ready-made."""
+    if name not in names.INFLUENCE_FUNCTIONS:
+        known = ", ".join(names.INFLUENCE_FUNCTIONS)
+        raise InputError(f"influence.estimators: {name!r} is no influence function (known: {known})")
+    common = {"train_gradients": train_gradients, "batch_size": settings["batch_size"]}
     args = (model, theta, x_train, y_train, settings["damping"])
     if name == names.EXACT:
         return ExactInfluence(*args, factorised=factorised, **common)
@@ -344,21 +222,4 @@ def build(
         sample_size=lissa["batch_size"],
         seed=lissa["seed"],
         **common,
-    )
-
-
-def from_files(name: str, settings: dict, model, theta: np.ndarray, train: Split, inputs) -> object:
-    """`build` with what a workflow job cached, read from its input files by role (estimator_inputs in
-    workflow/rules/common.smk): train_gradients, hessian (exact), trajectory (TracIn, HYDRA)."""
-    train_gradients, hessian, trajectory = (inputs.get(role) for role in ("train_gradients", "hessian", "trajectory"))
-    return build(
-        name,
-        settings,
-        model,
-        theta,
-        train.x,
-        train.y,
-        train_gradients=io.load_arrays(train_gradients)["gradients"] if train_gradients else None,
-        factorised=hs.FactorisedHessian.load(hessian) if hessian else None,
-        trajectory=Trajectory.load(trajectory) if trajectory else None,
     )

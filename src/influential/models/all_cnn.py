@@ -1,11 +1,5 @@
-"""Models as pure functions of one flat parameter vector, so that gradients, Hessians and leave-one-out refits all
-see the same objective.
-
-A model's training objective is R(theta) = mean_i loss(theta, z_i) + regularizer(theta). Removing a training
-point z changes the objective (up to a constant factor that does not move its minimum) by -removal_term(z) / n,
-where removal_term is loss(z) alone when the regulariser's weight does not depend on n (scikit-learn's
-C * sum(loss) + ||w||^2 / 2) and loss(z) + regularizer when it does (mean loss + weight decay, as Koh & Liang).
-"""
+"""Koh & Liang's all-convolutional network behind the model interface (see models): one forward pass for one model
+or K stacked ones, its layers' outputs, and its fast derivatives (models.all_cnn_derivatives)."""
 
 from dataclasses import dataclass, field
 
@@ -13,46 +7,8 @@ import numpy as np
 import tensorflow as tf
 
 from influential.core import names
-
-
-@dataclass(frozen=True)
-class BinaryLogisticRegression:
-    """scikit-learn's binary LogisticRegression: theta = [w_1..w_d, b], L2 on w only (the intercept is free).
-
-    scikit-learn minimises C * sum_i log_loss_i + ||w||^2 / 2, i.e. n * C times
-    mean_i log_loss_i + ||w||^2 / (2 C n), whose Hessian is the one used here.
-    """
-
-    n_features: int
-    C: float
-    n_train: int
-
-    kind = "logistic_regression"
-    removal_includes_regularizer = False
-
-    @property
-    def n_params(self) -> int:
-        return self.n_features + 1
-
-    def logits(self, theta: tf.Tensor, x: tf.Tensor) -> tf.Tensor:
-        x = tf.reshape(tf.cast(x, theta.dtype), (-1, self.n_features))
-        return tf.linalg.matvec(x, theta[:-1]) + theta[-1]
-
-    def loss(self, theta: tf.Tensor, x: tf.Tensor, y: tf.Tensor) -> tf.Tensor:
-        """Per-example log loss, shape (n,)."""
-        return tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.cast(y, theta.dtype), logits=self.logits(theta, x))
-
-    def regularizer(self, theta: tf.Tensor) -> tf.Tensor:
-        return tf.reduce_sum(theta[:-1] ** 2) / (2.0 * self.C * self.n_train)
-
-    def predict(self, theta: np.ndarray, x: np.ndarray) -> np.ndarray:
-        return (self.logits(tf.constant(theta), x).numpy() > 0).astype(np.int64)
-
-    def losses(self, theta: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return self.loss(tf.constant(theta), x, y).numpy()
-
-    def meta(self) -> dict:
-        return {"kind": self.kind, "n_features": self.n_features, "C": self.C, "n_train": self.n_train}
+from influential.models import all_cnn_derivatives
+from influential.models.autodiff import AutodiffModel, softmax_cross_entropy
 
 
 @dataclass(frozen=True)
@@ -87,7 +43,7 @@ def _dense(h: tf.Tensor, weights: tf.Tensor, biases: tf.Tensor) -> tf.Tensor:
 
 
 @dataclass(frozen=True)
-class AllCNN:
+class AllCNN(AutodiffModel):
     """Koh & Liang's all-convolutional network (thesis Table 4.1; 2,616 parameters on MNIST).
 
     Six VALID convolutions with tanh (the last one 1x1), a spatial mean, a dense layer to the logits. Weights
@@ -102,7 +58,7 @@ class AllCNN:
     weight_decay: float
     hidden: int = 8
 
-    kind = "all_cnn"
+    kind = names.ALL_CNN
     removal_includes_regularizer = True
     layer_names = names.LAYERS
 
@@ -188,22 +144,27 @@ class AllCNN:
 
     def loss(self, theta: tf.Tensor, x: tf.Tensor, y: tf.Tensor) -> tf.Tensor:
         """Per-example softmax cross-entropy, shape (n,)."""
-        return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.cast(y, tf.int32), logits=self.logits(theta, x))
+        return softmax_cross_entropy(self.logits(theta, x), y)
 
     def regularizer(self, theta: tf.Tensor) -> tf.Tensor:
         weights = tf.boolean_mask(theta, self.is_weight())
         return self.weight_decay * tf.reduce_sum(weights**2) / 2.0
 
-    def _batched(self, fn, n: int, batch_size: int) -> np.ndarray:
-        return np.concatenate([fn(slice(i, i + batch_size)) for i in range(0, n, batch_size)]) if n else np.zeros(0)
-
-    def predict(self, theta: np.ndarray, x: np.ndarray, batch_size: int = 2048) -> np.ndarray:
+    def per_example_gradients(self, theta: np.ndarray, x: np.ndarray, y: np.ndarray, batch_size: int) -> np.ndarray:
+        """The batched formula (all_cnn_derivatives.batch_gradients) batch by batch."""
         t = tf.constant(theta)
-        return self._batched(lambda b: np.argmax(self.logits(t, x[b]).numpy(), axis=1), len(x), batch_size)
+        rows = [
+            self.batch_gradients(t, tf.constant(x[i : i + batch_size]), tf.constant(y[i : i + batch_size])).numpy()
+            for i in range(0, len(y), batch_size)
+        ]
+        return np.concatenate(rows) if rows else np.zeros((0, len(theta)), dtype=theta.dtype)
 
-    def losses(self, theta: np.ndarray, x: np.ndarray, y: np.ndarray, batch_size: int = 2048) -> np.ndarray:
-        t = tf.constant(theta)
-        return self._batched(lambda b: self.loss(t, x[b], y[b]).numpy(), len(x), batch_size)
+    def batch_gradients(self, theta: tf.Tensor, x: tf.Tensor, y: tf.Tensor) -> tf.Tensor:
+        return all_cnn_derivatives.batch_gradients(self, theta, x, y)
+
+    def loss_hessian(self, theta: np.ndarray, x: np.ndarray, y: np.ndarray, batch_size: int) -> np.ndarray:
+        """The layer-block scheme (all_cnn_derivatives.loss_hessian) over the summed loss, divided by n."""
+        return all_cnn_derivatives.loss_hessian(self, theta, x, y, batch_size) / len(y)
 
     def representations(self, theta: np.ndarray, x: np.ndarray, batch_size: int = 500) -> dict[str, np.ndarray]:
         """Every layer's output for every example, flattened to (n, dim) float32, by layer name."""
@@ -255,6 +216,11 @@ class AllCNN:
 
         return self.forward(params, self.images(x, thetas.dtype), convolve=convolve, dense=dense).logits
 
+    def stacked_losses(self, thetas: tf.Tensor, x, y) -> tf.Tensor:
+        """Per-example losses of K models on one batch, shape (K, n)."""
+        logits = self.stacked_logits(thetas, x)
+        return softmax_cross_entropy(logits, tf.broadcast_to(tf.cast(y, tf.int32)[None, :], tf.shape(logits)[:2]))
+
     def stacked_regularizer(self, thetas: tf.Tensor) -> tf.Tensor:
         """Each model's weight decay, shape (K,)."""
         return self.weight_decay * tf.reduce_sum(tf.boolean_mask(thetas**2, self.is_weight(), axis=1), axis=1) / 2
@@ -268,28 +234,3 @@ class AllCNN:
             "weight_decay": self.weight_decay,
             "hidden": self.hidden,
         }
-
-
-KINDS = {cls.kind: cls for cls in (BinaryLogisticRegression, AllCNN)}
-
-
-def from_meta(meta: dict):
-    """Rebuild a model object from what `meta()` stored beside its parameters."""
-    return KINDS[meta["kind"]](**{k: v for k, v in meta.items() if k != "kind"})
-
-
-def for_dataset(model_config: dict, dataset):
-    """The model an experiment's validated `model` config describes, sized for its data."""
-    x = dataset.train.x
-    if model_config["kind"] == "logistic_regression":
-        return BinaryLogisticRegression(
-            n_features=int(np.prod(x.shape[1:])), C=float(model_config["C"]), n_train=len(x)
-        )
-    if x.ndim != 4 or x.shape[1] != x.shape[2]:
-        raise ValueError(f"all_cnn needs square images (n, side, side, channels), got inputs of shape {x.shape}")
-    return AllCNN(
-        side=x.shape[1],
-        channels=x.shape[3],
-        n_classes=dataset.n_classes,
-        weight_decay=float(model_config["weight_decay"]),
-    )

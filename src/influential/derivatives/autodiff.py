@@ -1,0 +1,124 @@
+"""Derivatives of a TensorFlow model's training objective by automatic differentiation: what a model written as
+tensor functions of one flat parameter vector (models.autodiff) gets without formulas of its own."""
+
+import logging
+
+import numpy as np
+import tensorflow as tf
+
+from influential.derivatives.gradients import batches
+
+log = logging.getLogger(__name__)
+
+
+def per_example_gradients(model, theta: np.ndarray, x: np.ndarray, y: np.ndarray, batch_size: int) -> np.ndarray:
+    """The Jacobian of each batch's per-example losses, shape (n, n_params)."""
+    t, rows = tf.constant(theta), []
+    for b in batches(len(y), batch_size):
+        with tf.GradientTape() as tape:
+            tape.watch(t)
+            losses = model.loss(t, x[b], y[b])
+        rows.append(tape.jacobian(losses, t).numpy())
+    return np.concatenate(rows) if rows else np.zeros((0, len(theta)), dtype=theta.dtype)
+
+
+def loss_gradient(model, theta: np.ndarray, x: np.ndarray, y: np.ndarray, batch_size: int, n: int) -> np.ndarray:
+    """Gradient of the summed loss over (x, y) divided by n."""
+    t, total = tf.constant(theta), np.zeros_like(theta)
+    for b in batches(len(y), batch_size):
+        with tf.GradientTape() as tape:
+            tape.watch(t)
+            part = tf.reduce_sum(model.loss(t, x[b], y[b])) / n
+        total = total + tape.gradient(part, t).numpy()
+    return total
+
+
+def loss_hessian(model, theta: np.ndarray, x: np.ndarray, y: np.ndarray, batch_size: int) -> np.ndarray:
+    """Hessian of the mean loss over (x, y), float64, as the Jacobian of each batch's gradient."""
+    t, n = tf.constant(theta), len(y)
+    h = np.zeros((len(theta), len(theta)))
+    for b in batches(n, batch_size):
+        with tf.GradientTape() as outer:
+            outer.watch(t)
+            with tf.GradientTape() as inner:
+                inner.watch(t)
+                value = tf.reduce_sum(model.loss(t, x[b], y[b])) / n
+            g = inner.gradient(value, t)
+        h += outer.jacobian(g, t).numpy()
+        log.info("Hessian: %d of %d training examples", b.stop, n)
+    return h
+
+
+def regularizer_gradient(model, theta: np.ndarray) -> np.ndarray:
+    t = tf.constant(theta)
+    with tf.GradientTape() as tape:
+        tape.watch(t)
+        r = model.regularizer(t)
+    return tape.gradient(r, t).numpy()
+
+
+def regularizer_hessian(model, theta: np.ndarray) -> np.ndarray:
+    t = tf.constant(theta)
+    with tf.GradientTape() as outer:
+        outer.watch(t)
+        with tf.GradientTape() as inner:
+            inner.watch(t)
+            r = model.regularizer(t)
+        g = inner.gradient(r, t)
+    return outer.jacobian(g, t).numpy().astype(np.float64)
+
+
+class HessianOperator:
+    """v -> (H + damping I) v for the Hessian of mean loss + regulariser over a training set, compiled.
+
+    `__call__` averages over the whole set (conjugate gradients); `recursion` runs LiSSA's minibatch recursion
+    (its sampled Hessians) in one compiled loop. No Hessian is formed.
+    """
+
+    def __init__(self, model, theta: np.ndarray, x: np.ndarray, y: np.ndarray, damping: float, batch_size: int):
+        self.model, self.damping, self.batch_size = model, float(damping), batch_size
+        self.theta = tf.constant(theta)
+        self.x, self.y = tf.constant(x), tf.constant(y)
+        self.n = len(y)
+        self._summed = tf.function(self._summed_loss_hvp)
+        self._regularizer = tf.function(self._regularizer_hvp)
+        self._recursion = tf.function(self._recurse)
+
+    def _summed_loss_hvp(self, xb, yb, v):
+        with tf.autodiff.ForwardAccumulator(self.theta, v) as acc:
+            with tf.GradientTape() as tape:
+                tape.watch(self.theta)
+                value = tf.reduce_sum(self.model.loss(self.theta, xb, yb))
+            gradient = tape.gradient(value, self.theta)
+        return acc.jvp(gradient)
+
+    def _regularizer_hvp(self, v):
+        with tf.autodiff.ForwardAccumulator(self.theta, v) as acc:
+            with tf.GradientTape() as tape:
+                tape.watch(self.theta)
+                value = self.model.regularizer(self.theta)
+            gradient = tape.gradient(value, self.theta)
+        return acc.jvp(gradient) + self.damping * v
+
+    def __call__(self, v: np.ndarray) -> np.ndarray:
+        vt = tf.constant(v, self.theta.dtype)
+        total = self._regularizer(vt)
+        for start in range(0, self.n, self.batch_size):
+            stop = start + self.batch_size
+            total += self._summed(self.x[start:stop], self.y[start:stop], vt) / self.n
+        return total.numpy()
+
+    def on(self, batch: tf.Tensor, v: tf.Tensor) -> tf.Tensor:
+        """(H_batch + damping I) v with H_batch the Hessian of mean loss over `batch` + regulariser."""
+        xb, yb = tf.gather(self.x, batch), tf.gather(self.y, batch)
+        return self._summed(xb, yb, v) / tf.cast(tf.size(batch), v.dtype) + self._regularizer(v)
+
+    def _recurse(self, g, batches, scale):
+        h = g
+        for t in tf.range(tf.shape(batches)[0]):
+            h = g + h - self.on(batches[t], h) / scale
+        return h / scale
+
+    def recursion(self, g: np.ndarray, batches: np.ndarray, scale: float) -> np.ndarray:
+        """LiSSA: h <- g + h - (H_batch + damping I) h / scale over the rows of `batches`; returns h / scale."""
+        return self._recursion(tf.constant(g, self.theta.dtype), tf.constant(batches), scale).numpy()

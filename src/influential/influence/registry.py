@@ -1,0 +1,38 @@
+"""Every estimator by name (names.ESTIMATORS), for a caller that holds any of them: each family's module is imported
+only when its estimator is built, so an influence function never loads the trajectory machinery."""
+
+import numpy as np
+
+from influential.core import names
+from influential.core.errors import InputError
+
+
+def build(
+    name: str,
+    settings: dict,
+    model,
+    theta: np.ndarray,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    *,
+    train_gradients: np.ndarray | None = None,
+    factorised=None,
+    trajectory=None,
+):
+    """The estimator `name` from the settings it uses (each family's `build` says which) and what a workflow cached:
+    per-example gradients and the factorised Hessian (influence functions), the training trajectory (TracIn,
+    HYDRA)."""
+    if name in names.INFLUENCE_FUNCTIONS:
+        from influential.influence import functions
+
+        cached = {"train_gradients": train_gradients, "factorised": factorised}
+        return functions.build(name, settings, model, theta, x_train, y_train, **cached)
+    if name == names.TRACIN:
+        from influential.influence import tracin
+
+        return tracin.build(settings, model, x_train, y_train, trajectory=trajectory)
+    if name in (names.HYDRA, names.HYDRA_FREE):
+        from influential.influence import hydra
+
+        return hydra.build(name, settings, model, x_train, y_train, trajectory=trajectory)
+    raise InputError(f"influence.estimators: unknown estimator {name!r} (known: {', '.join(names.ESTIMATORS)})")
