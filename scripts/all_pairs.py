@@ -4,6 +4,7 @@ import time
 
 from influential import models
 from influential.core import io, job
+from influential.core.names import PREDICTED
 from influential.derivatives.hessian import FactorisedHessian
 from influential.influence.functions import ExactInfluence
 
@@ -28,7 +29,7 @@ def main(snakemake):
         )
         io.save_arrays(
             snakemake.output[0],
-            pred_loss_change_if_removed=matrix,
+            **{PREDICTED: matrix},
             test_index=dataset.test.index,
             train_index=dataset.train.index,
         )

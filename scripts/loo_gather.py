@@ -4,7 +4,7 @@ as actual influence on each test point."""
 from pathlib import Path
 
 from influential.core import io, job
-from influential.loo import gather, plan
+from influential.loo import gather, objectives, plan
 
 
 def main(snakemake):
@@ -16,11 +16,8 @@ def main(snakemake):
         else:
             tables = {Path(path).stem: io.read_table(path, plan.CHUNK_COLUMNS) for path in snakemake.input.tables}
         points = io.read_table(snakemake.input.test_points, ["test", "test_position"])
-        objectives = {
-            Path(path).stem: io.read_table(path, ["table", "model", "train_position", "value"])
-            for path in snakemake.input.objectives
-        }
-        actual = gather.gather(tables, points, selected, objectives)
+        measured = {Path(path).stem: io.read_table(path, objectives.COLUMNS) for path in snakemake.input.objectives}
+        actual = gather.gather(tables, points, selected, measured)
         log.info("%d left-out points, %d test points", actual["train_position"].nunique(), actual["test"].nunique())
         io.write_table(actual, snakemake.output[0])
 

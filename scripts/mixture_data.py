@@ -3,13 +3,13 @@
 import numpy as np
 
 from influential.core import io, job
-from influential.data import sources
+from influential.mixture import data as mixture_data
 
 
 def main(snakemake):
     with job.run(snakemake) as log:
         data = snakemake.params.data
-        x, y = sources.gaussian_blobs(data["means"], data["std"], data["n_per_class"], data["seed"])
+        x, y = mixture_data.gaussian_blobs(data["means"], data["std"], data["n_per_class"], data["seed"])
         log.info("%d points in %d dimensions from %d clusters", *x.shape, len(data["means"]))
         io.save_arrays(snakemake.output[0], x=x, y=y, means=np.asarray(data["means"], dtype=np.float64))
 

@@ -4,6 +4,7 @@ training objective."""
 import time
 
 from influential.core import io, job
+from influential.core.names import PREDICTED
 from influential.mixture import model as mixture
 
 
@@ -20,7 +21,7 @@ def main(snakemake):
             eigenvalues[0],
             eigenvalues[-1],
         )
-        io.save_arrays(snakemake.output[0], pred_loss_change_if_removed=predicted, hessian_eigenvalues=eigenvalues)
+        io.save_arrays(snakemake.output[0], **{PREDICTED: predicted}, hessian_eigenvalues=eigenvalues)
 
 
 if "snakemake" in globals():

@@ -3,6 +3,7 @@
 import time
 
 from influential.core import io, job
+from influential.core.names import ACTUAL
 from influential.mixture import model as mixture
 
 
@@ -19,7 +20,7 @@ def main(snakemake):
             steps.mean(),
             steps.max(),
         )
-        io.save_arrays(snakemake.output[0], actual_loss_change_if_removed=actual, theta=refits, newton_steps=steps)
+        io.save_arrays(snakemake.output[0], **{ACTUAL: actual}, theta=refits, newton_steps=steps)
 
 
 if "snakemake" in globals():

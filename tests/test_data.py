@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
-from influential.data import sources
+from influential.data import readers, sources
 from influential.data.splits import DataError, Dataset, Split
 
 from .conftest import BUNDLED, digit_arrays, idx_bytes
@@ -128,12 +128,12 @@ def test_bad_npz_files_are_named_with_their_problem(tmp_path, overrides, message
 
 def test_missing_and_unreadable_files(tmp_path):
     with pytest.raises(DataError, match=r"nothere\.npz: file not found"):
-        sources.load_npz(tmp_path / "nothere.npz")
+        readers.load_npz(tmp_path / "nothere.npz")
     (tmp_path / "junk.npz").write_text("not a zip")
     with pytest.raises(DataError, match=r"junk\.npz: not a readable \.npz file"):
-        sources.load_npz(tmp_path / "junk.npz")
+        readers.load_npz(tmp_path / "junk.npz")
     with pytest.raises(DataError, match="bundled MNIST file not found"):
-        sources.load_bundled(tmp_path / "missing.npz")
+        readers.load_bundled(tmp_path / "missing.npz")
 
 
 def test_too_few_examples_for_the_requested_split(tmp_path):
@@ -152,34 +152,34 @@ def test_too_few_examples_for_the_requested_split(tmp_path):
 @pytest.mark.parametrize("compressed", [False, True])
 def test_idx_folder_gzipped_or_not(tmp_path, compressed):
     arrays = write_npz(tmp_path / "unused.npz")
-    for key, stem in sources.IDX_FILES.items():
+    for key, stem in readers.IDX_FILES.items():
         raw = idx_bytes(arrays[key])
         if compressed:
             (tmp_path / f"{stem}.gz").write_bytes(gzip.compress(raw))
         else:
             (tmp_path / stem).write_bytes(raw)
-    pools = sources.load_idx(tmp_path)
+    pools = readers.load_idx(tmp_path)
     assert np.array_equal(pools.train.x[..., 0], arrays["x_train"] / np.float32(255))
     assert np.array_equal(pools.test.y, arrays["y_test"])
 
 
 def test_bad_idx_files(tmp_path):
     with pytest.raises(DataError, match="missing train-images-idx3-ubyte"):
-        sources.load_idx(tmp_path)
+        readers.load_idx(tmp_path)
     bad = tmp_path / "f"
     bad.write_bytes(b"\x00\x00\x0d\x01" + (3).to_bytes(4, "big") + b"abc")
     with pytest.raises(DataError, match="bad magic number"):
-        sources.read_idx(bad)
+        readers.read_idx(bad)
     bad.write_bytes(idx_bytes(np.zeros((4, 2, 2)))[:-3])
     with pytest.raises(DataError, match=r"header says \(4, 2, 2\) = 16 values, file holds 13"):
-        sources.read_idx(bad)
+        readers.read_idx(bad)
 
 
 def test_a_truncated_gzipped_idx_file_is_named(tmp_path):
     bad = tmp_path / "train-labels-idx1-ubyte.gz"
     bad.write_bytes(gzip.compress(idx_bytes(np.zeros(100)))[:-12])
     with pytest.raises(DataError, match=r"train-labels-idx1-ubyte\.gz: truncated or damaged gzip file"):
-        sources.read_idx(bad)
+        readers.read_idx(bad)
 
 
 def test_float_images_a_rounding_error_outside_zero_one_are_accepted(tmp_path):
@@ -188,7 +188,7 @@ def test_float_images_a_rounding_error_outside_zero_one_are_accepted(tmp_path):
     images = rng.random((30, 28, 28))
     images[0, 0, 0], images[1, 0, 0] = -5e-4, 1 + 5e-4
     write_npz(path, x_train=images)
-    pools = sources.load_npz(path)
+    pools = readers.load_npz(path)
     np.testing.assert_allclose(pools.train.x[..., 0], images.astype(np.float32))
 
 
@@ -211,7 +211,7 @@ def test_keras_mnist_failure_names_the_cache(monkeypatch):
 
     monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
     with pytest.raises(DataError, match=r"not in the Keras cache .* could not be downloaded \(OSError: no net"):
-        sources.load_keras_mnist()
+        readers.load_keras_mnist()
 
 
 def test_marked_positions_follow_source_indices():

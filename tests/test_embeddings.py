@@ -7,7 +7,7 @@ from scipy import stats
 from scipy.spatial import distance
 from sklearn.covariance import LedoitWolf
 
-from influential.core.names import ACTUAL
+from influential.core.names import ACTUAL, PREDICTED
 from influential.embeddings import metrics as embeddings
 from influential.models.all_cnn import AllCNN
 
@@ -133,7 +133,7 @@ def test_metrics_table_joins_influence_per_training_point():
         {
             "estimator": "exact",
             "train_position": np.arange(len(z)),
-            "pred_loss_change_if_removed": np.arange(len(z)) * 0.1,
+            PREDICTED: np.arange(len(z)) * 0.1,
         }
     )
     actual = pd.DataFrame({"train_position": [2, 5], ACTUAL: [0.3, -0.2], "selected": [True, False]})

@@ -15,7 +15,10 @@ def test_learned_metric_fits_its_training_rows_and_reports_held_out_ones():
     embedding = rng.normal(size=(40, 4)).astype(np.float32)
     labels = rng.integers(0, 3, 40)
     target = 1e-3 * (embedding @ np.array([1.0, -2.0, 0.5, 0.0]))  # influence-sized values
-    settings = learned_metric.AnnSettings(hidden=16, depth=2, epochs=60, batch_size=8, heldout_fraction=0.25)
+    settings = learned_metric.AnnSettings(
+        layer="logits", hidden=16, depth=2, epochs=60, batch_size=8, learning_rate=1e-3, l2=1e-4,
+        heldout_fraction=0.25, seed=0,
+    )  # fmt: skip
     curves, predicted, heldout, summary = learned_metric.fit(embedding, labels, 3, target, settings)
     assert heldout.sum() == 10 == summary["n_heldout"] and summary["n_train"] == 30
     assert curves["epoch"].tolist() == list(range(1, 61))

@@ -9,7 +9,7 @@ import tensorflow as tf
 from influential.core import io
 from influential.core.names import ACTUAL, PREDICTED, RAW
 from influential.data.splits import Split
-from influential.loo import gather, plan, refit, retrain
+from influential.loo import gather, parameter_change, plan, refit, retrain
 from influential.models.all_cnn import AllCNN
 from influential.models.logistic import BinaryLogisticRegression
 from influential.training import adam, optimizer
@@ -213,7 +213,9 @@ def test_parameter_changes_of_warm_start_and_complete_retraining(setup):
     much further away."""
     model, theta, state, schedule, train, test = setup
     warm = retrain.RetrainSettings("warm_start", steps=4, batch_size=8, seed=0)
-    changes = retrain.parameter_changes(model, theta, state, schedule, _dataset(train, test), 5, warm, reset_seed=9)
+    changes = parameter_change.parameter_changes(
+        model, theta, state, schedule, _dataset(train, test), 5, warm, reset_seed=9
+    )
     assert list(changes) == ["warm_start", "reset"]
     chunk = retrain.retrain_chunk(model, theta, state, schedule, train, test, np.array([5]), warm)
     assert np.linalg.norm(changes["warm_start"]) == pytest.approx(chunk["param_distance"].iloc[0], rel=1e-5)
@@ -221,6 +223,6 @@ def test_parameter_changes_of_warm_start_and_complete_retraining(setup):
 
     # an experiment whose leave-one-out starts over still compares both protocols, for loo.steps warm-started
     retraining = retrain.RetrainSettings("reset", steps=4, batch_size=8, seed=0)
-    again = retrain.parameter_changes(model, theta, state, schedule, _dataset(train, test), 5, retraining, 9)
+    again = parameter_change.parameter_changes(model, theta, state, schedule, _dataset(train, test), 5, retraining, 9)
     assert list(again) == ["warm_start", "reset"]
     np.testing.assert_array_equal(again["warm_start"], changes["warm_start"])

@@ -6,7 +6,9 @@ from scipy.special import expit
 
 from influential.core.errors import InputError
 from influential.data import label_noise, sources
+from influential.data.splits import Dataset, Split
 from influential.influence import registry
+from influential.mislabel import fix
 from influential.mislabel import ranking as mislabel
 from influential.models.logistic import BinaryLogisticRegression
 from influential.training import fit as training
@@ -91,3 +93,23 @@ def test_a_dataset_with_label_noise_records_what_it_flipped():
     np.testing.assert_array_equal(noisy.train.x, clean.train.x)
     with pytest.raises(InputError, match=r"label_noise.map: class 3 is not among dataset.classes \[1, 7\]"):
         sources.build(settings | {"label_noise": {"fraction": 0.1, "seed": 0, "map": [[3, 1]]}}, BUNDLED)
+
+
+def test_fixing_retrains_the_all_cnn_from_the_same_start_and_minibatches():
+    """`none` restores nothing, so its retraining is the trained model itself: the same initialisation and
+    minibatches give exactly its test accuracy and loss; `all` restores every flipped label."""
+    rng = np.random.default_rng(0)
+    x, y = rng.random((42, 28, 28, 1)).astype(np.float32), np.arange(42) % 3
+    split = lambda a, b: Split(x[a:b], y[a:b], np.arange(a, b))  # noqa: E731
+    clean = Dataset(split(0, 30), split(30, 30), split(30, 42), meta={"n_classes": 3, "classes": None, "marked": {}})
+    noisy = label_noise.with_label_noise(clean, {"fraction": 0.2, "seed": 0})
+    model_config = {"kind": "all_cnn", "weight_decay": 0.01}
+    training_config = {"steps": 12, "batch_size": 10, "learning_rate": 0.01, "schedule": [], "seed": 3,
+                       "log_every": 12, "checkpoint_every": 12}  # fmt: skip
+    trained = training.train(model_config, training_config, noisy)
+    scores = {"oracle": np.isin(np.arange(30), noisy.meta["label_noise"]["positions"]).astype(float)}
+    table = fix.fix_and_retrain(noisy, scores, 0.2, model_config, training_config).set_index("fixed_by")
+    assert table.loc["none", "test_accuracy"] == trained.summary["test_accuracy"]
+    assert table.loc["none", "test_loss"] == float(trained.test_predictions["loss"].mean())
+    assert table["restored"].to_dict() == {"none": 0, "all": 6, "oracle": 6}
+    assert table.loc["oracle", "test_loss"] == table.loc["all", "test_loss"]  # the same labels, the same model

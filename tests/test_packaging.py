@@ -109,7 +109,15 @@ def test_each_rules_env_holds_what_its_script_imports(rule):
 def test_jobs_that_need_no_gradients_run_without_tensorflow():
     light = [rule for rule, block in RULES.items() if directive(block, "conda") == "analysis"]
     assert "tensorflow" not in conda_requirements(REPO / "envs" / "analysis.yaml")
-    assert {"plot_embeddings", "loo_select", "loo_gather", "test_point", "evaluate", "projector"} <= set(light)
+    assert {
+        "plot_embeddings",
+        "loo_select",
+        "loo_gather",
+        "test_point",
+        "evaluate",
+        "projector",
+        "mixture_data",
+    } <= set(light)
 
 
 def source_files(*folders):

@@ -87,7 +87,12 @@ def test_each_jobs_code_holds_only_what_it_runs():
                   "influential.training.replay", "influential.loo.retrain"}  # fmt: skip
     assert not closure("influence") & trajectory
     assert "influential.influence.hydra" in closure("trajectory_influence")
-    for script in SCRIPTS.glob("plot_*.py"):
+    assert not closure("mixture_data") & {
+        "influential.data.sources",
+        "influential.data.readers",
+        "influential.data.label_noise",
+    }
+    for script in [*SCRIPTS.glob("plot_*.py"), SCRIPTS / "mixture_data.py"]:
         assert not any(uses_tensorflow(m) for m in closure(script.stem)), script.name
 
 

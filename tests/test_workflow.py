@@ -18,7 +18,11 @@ from scipy import stats
 from scipy.special import expit, logsumexp
 from sklearn.metrics import roc_auc_score
 
-from influential.core import names, provenance
+from influential import models
+from influential.core import config as cfg
+from influential.core import io, names, provenance
+from influential.derivatives import gradients
+from influential.evaluation import agreement as evaluation
 from influential.loo import plan
 from influential.mixture import model as mixture
 from influential.models.all_cnn import AllCNN
@@ -397,7 +401,7 @@ def test_cnn_estimators_all_pairs_and_training(tiny_run):
     rows = comparison.set_index("estimator")
     assert rows.loc["exact", "relative_residual"] < 1e-4 and rows.loc["cg", "pearson_with_reference"] > 0.999
     with np.load(exp / "influence" / "all_pairs.npz") as pairs:
-        matrix, train_index = pairs["pred_loss_change_if_removed"], pairs["train_index"]
+        matrix, train_index = pairs[names.PREDICTED], pairs["train_index"]
     assert matrix.shape == (15, 40) and matrix.dtype == np.float32
     exact = pd.read_parquet(exp / "influence" / "exact" / "first.parquet")
     assert np.array_equal(exact["train_index"], train_index)
@@ -411,6 +415,24 @@ def test_cnn_estimators_all_pairs_and_training(tiny_run):
     spectrum = json.loads((exp / "hessian" / "spectrum.json").read_text())
     assert spectrum["n_params"] == 2616 and spectrum["damping"] == 2.0 and spectrum["damped_positive_definite"]
     assert matplotlib.image.imread(exp / "figures" / "training.png").std() > 0.05
+
+
+def test_the_cnns_training_summary_describes_its_saved_parameters(tiny_run):
+    exp = tiny_run / "tiny_cnn"
+    dataset = io.load_dataset(exp / "data" / "dataset.npz")
+    theta, meta = io.load_model(exp / "model" / "model.npz")
+    model, train = models.from_meta(meta), dataset.train
+    summary = json.loads((exp / "model" / "summary.json").read_text())
+    objective = np.mean(model.losses(theta, train.x, train.y)) + model.regularizer_value(theta)
+    assert summary["objective"] == pytest.approx(objective, rel=1e-6)
+    gradient = gradients.objective_gradient(model, theta, train.x, train.y)
+    assert summary["gradient_norm"] == pytest.approx(np.linalg.norm(gradient), rel=1e-5)
+    for split in ("train", "validation", "test"):
+        part = getattr(dataset, split)
+        accuracy = np.mean(model.predict(theta, part.x) == part.y)
+        assert summary[f"{split}_accuracy"] == pytest.approx(accuracy), split
+    predictions = pd.read_parquet(exp / "model" / "test_predictions.parquet")
+    np.testing.assert_allclose(predictions["loss"], model.losses(theta, dataset.test.x, dataset.test.y), rtol=1e-6)
 
 
 def chunk_files(exp: Path) -> dict[str, Path]:
@@ -727,9 +749,10 @@ def test_embedding_space_analysis(tiny_run):
     assert matplotlib.image.imread(exp / "figures" / "embedding" / "tsne.png").std() > 0.02
 
 
-def test_mixture_cross_loss_experiment(tiny_run):
+def test_mixture_cross_loss_experiment(tiny_run, schema):
     """Leave-one-out changes of -log p(class | x) recomputed with scipy's densities from the stored refits; the
-    agreement table recomputed from the stored matrices; the summary from the agreement table."""
+    agreement table recomputed from the stored matrices, and its median against the library's own fit, influence
+    and refits on the same data; the summary from the agreement table."""
     exp = tiny_run / "tiny_mixture"
     data = np.load(exp / "data" / "mixture.npz")
     x, y = data["x"], data["y"]
@@ -743,6 +766,7 @@ def test_mixture_cross_loss_experiment(tiny_run):
         return logsumexp(scores, 1) - scores[np.arange(len(y)), y]
 
     agreement = pd.read_csv(exp / "tables" / "mixture_agreement.csv")
+    settings = cfg.validate(TINY, schema)["mixtures"]["tiny_mixture"]
     for model in names.MIXTURE_MODELS:
         record = json.loads((exp / model / "fit.json").read_text())
         assert record["model"] == model and record["gradient_max_abs"] <= 1e-10
@@ -750,14 +774,21 @@ def test_mixture_cross_loss_experiment(tiny_run):
         loo = np.load(exp / model / "loo.npz")
         actual = loo[names.ACTUAL]
         for z in (0, 33, 59):
-            np.testing.assert_allclose(actual[z], objectives(loo["theta"][z]) - objectives(theta), rtol=1e-6, atol=1e-9)
+            np.testing.assert_allclose(
+                actual[:, z], objectives(loo["theta"][z]) - objectives(theta), rtol=1e-6, atol=1e-9
+            )
         predicted = np.load(exp / model / "influence.npz")[names.PREDICTED]
         assert predicted.shape == actual.shape == (60, 60)
         table = agreement[agreement["model"] == model].set_index("test_position")
         for t in (0, 21, 59):
-            assert table.loc[t, "pearson"] == pytest.approx(stats.pearsonr(predicted[:, t], actual[:, t]).statistic)
+            assert table.loc[t, "pearson"] == pytest.approx(stats.pearsonr(predicted[t], actual[t]).statistic)
             assert table.loc[t, "class"] == y[t]
-        assert table["pearson"].median() > 0.5
+        fit = settings["fit"]
+        own = mixture.Mixture(x, y, 3, model, l2=settings["l2"][model])
+        own_theta, _ = mixture.fit(own, fit["seed"], fit["n_init"], fit["gtol"])
+        own_actual, _, _ = mixture.leave_one_out(own, own_theta, fit["gtol"])
+        own_median = evaluation.mixture_agreement(mixture.influence(own, own_theta)[0], own_actual, y)["pearson"]
+        assert table["pearson"].median() == pytest.approx(own_median.median(), abs=0.02)
     summary = pd.read_csv(exp / "tables" / "mixture_summary.csv")
     assert summary["model"].tolist() == [m for m in names.MIXTURE_MODELS for _ in range(4)]
     overall = summary[summary["class"] == "all"].set_index("model")

@@ -3,7 +3,7 @@ computes."""
 
 import csv
 
-from influential.core import names, provenance
+from influential.core import contract, names, provenance
 
 RUN = config.get("run", [*config["experiments"], *config["mixtures"]])
 EXPERIMENTS = [name for name in RUN if name in config["experiments"]]
@@ -110,23 +110,7 @@ def influence_inputs(wildcards):
 
 
 def settings_of(exp, name):
-    """The influence settings one estimator uses: the shared batch size (and damping, where a damped system is
-    solved), its own section (cg, lissa, tracin, hydra), and for HYDRA over the retraining window what that window
-    is, so that changing another estimator's settings reruns nothing of this one."""
-    settings = experiment(exp)
-    influence = settings["influence"]
-    section = names.SETTINGS_SECTIONS.get(name)
-    chosen = {"batch_size": influence["batch_size"]}
-    if name not in names.TRAJECTORY_ESTIMATORS:  # they solve no damped system
-        chosen["damping"] = influence["damping"]
-    if section:
-        chosen[section] = influence[section]
-    if section == "hydra" and influence["hydra"]["window"] == "retrain":
-        chosen |= {
-            "retrain": retrain_settings(exp),
-            "schedule": settings["training"],
-        }
-    return chosen
+    return contract.estimator(experiment(exp), name)
 
 
 def estimator_settings(wildcards):
@@ -170,12 +154,7 @@ def with_loo(*methods):
 
 
 def retrain_settings(exp):
-    """The settings a retrained model depends on; k, chunk_size and estimator only decide which models exist."""
-    loo = experiment(exp)["loo"]
-    return {
-        key: loo[key]
-        for key in ("method", "steps", "batch_size", "seed", "learning_rate")
-    }
+    return contract.retraining(experiment(exp))
 
 
 def read_plan(path):

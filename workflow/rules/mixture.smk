@@ -10,7 +10,7 @@ rule mixture_data:
     benchmark:
         mix_out("benchmarks", "mixture_data.tsv")
     conda:
-        "../../envs/tensorflow.yaml"  # as the dataset rule: sources can read Keras' MNIST
+        "../../envs/analysis.yaml"
     threads: 1
     params:
         data=lambda wc: mixture_settings(wc.mix)["data"],

@@ -126,17 +126,17 @@ def _check_semantics(config: dict) -> None:
                 raise ConfigError(
                     f"{where}.dataset.split: method 'koh' fixes the sizes (5500/5000/10000); remove {', '.join(sizes)}"
                 )
-        if exp["model"]["kind"] == "logistic_regression":
+        if exp["model"]["kind"] == names.LOGISTIC_REGRESSION:
             classes = dataset.get("classes")
             if dataset["source"] != "synthetic" and (classes is None or len(classes) != 2):
                 raise ConfigError(
                     f"{where}.dataset.classes: logistic_regression is binary; choose two classes, e.g. [1, 7]"
                 )
         loo, kind = exp["loo"], exp["model"]["kind"]
-        if loo["method"] == "refit" and kind != "logistic_regression":
+        if loo["method"] == "refit" and kind != names.LOGISTIC_REGRESSION:
             raise ConfigError(f"{where}.loo.method: 'refit' is for logistic_regression; use warm_start for all_cnn")
         if loo["method"] in names.RETRAINING:
-            if kind != "all_cnn":
+            if kind != names.ALL_CNN:
                 raise ConfigError(f"{where}.loo.method: {loo['method']!r} is for all_cnn; use refit")
             if loo["estimator"] not in exp["influence"]["estimators"]:
                 raise ConfigError(f"{where}.loo.estimator: {loo['estimator']!r} is not in influence.estimators")
@@ -147,13 +147,13 @@ def _check_semantics(config: dict) -> None:
                 raise ConfigError(
                     f"{where}.loo.batch_size: {loo['batch_size']} is larger than the training split ({n_train})"
                 )
-        if kind == "all_cnn" and exp["training"]["batch_size"] > _sizes(dataset)[0]:
+        if kind == names.ALL_CNN and exp["training"]["batch_size"] > _sizes(dataset)[0]:
             raise ConfigError(
                 f"{where}.training.batch_size: {exp['training']['batch_size']} is larger than the training split "
                 f"({_sizes(dataset)[0]})"
             )
         trajectory = sorted(set(exp["influence"]["estimators"]) & set(names.TRAJECTORY_ESTIMATORS))
-        if trajectory and kind != "all_cnn":
+        if trajectory and kind != names.ALL_CNN:
             raise ConfigError(
                 f"{where}.influence.estimators: {', '.join(trajectory)} need an Adam-trained model (all_cnn)"
             )
@@ -197,7 +197,7 @@ def _check_objectives(exp: dict, where: str) -> None:
         key, objective = f"{where}.test_points.{i}.objective", point["objective"]
         if "class" in objective and n_classes is not None and objective["class"] >= n_classes:
             raise ConfigError(f"{key}.class: {objective['class']} is not a class of this dataset (0..{n_classes - 1})")
-        if kind != "all_cnn" and objective["layer"] != "logits":
+        if kind != names.ALL_CNN and objective["layer"] != "logits":
             raise ConfigError(f"{key}.layer: {kind} has only the layer 'logits', not {objective['layer']!r}")
         if objective["kind"] == names.EMBEDDING_DISTANCE:
             size = _sizes(dataset)[objective["split"] == "test"]

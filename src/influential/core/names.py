@@ -9,11 +9,13 @@ without loading TensorFlow. The schema refers to these tuples as `enum: names.<N
 LAYERS = ("h1_a", "h1_c", "h2_a", "h2_c", "h3_a", "h3_c", "h3_d", "logits")
 CONV_LAYERS = LAYERS[:6]
 
-# Columns carry the sign convention: L(test; theta without z) - L(test; theta). For retrained networks the actual
-# change is paired (minus the control run's change); RAW is against the checkpoint itself.
-PREDICTED = "pred_loss_change_if_removed"
-ACTUAL = "actual_loss_change_if_removed"
-RAW = "raw_loss_change_if_removed"
+# Columns carry the sign convention for any test objective f (the test point's loss, margin, probability, distance;
+# its record names it): f(test; theta without z) - f(test; theta). For retrained networks the actual change is paired
+# (minus the control run's change); RAW is against the checkpoint itself. TracIn's values in PREDICTED are scores
+# (a sum of first-order loss reductions), not a predicted change.
+PREDICTED = "predicted_change"
+ACTUAL = "actual_change"
+RAW = "raw_change"
 
 # The trained model on every test example (training.fit.predictions), what test points are chosen from.
 PREDICTIONS = ["position", "original_index", "label", "predicted", "loss"]

@@ -4,6 +4,7 @@ class map, and which positions were flipped (so that a ranking of suspects can b
 import numpy as np
 
 from influential.core.errors import InputError
+from influential.data.splits import DataError, Dataset, Split
 
 
 def flip(
@@ -38,3 +39,23 @@ def flip(
     else:
         noisy[positions] = (y[positions] + rng.integers(1, n_classes, count)) % n_classes
     return noisy, positions
+
+
+def with_label_noise(dataset: Dataset, noise: dict) -> Dataset:
+    """The training labels flipped as configured; meta records the flipped positions and their true labels. A map
+    names the source's classes, translated here to the dataset's renumbered ones."""
+    classes = dataset.meta.get("classes")
+
+    def renumbered(label: int) -> int:
+        if classes is None:
+            return label
+        if label not in classes:
+            raise DataError(f"label_noise.map: class {label} is not among dataset.classes {classes}")
+        return classes.index(label)
+
+    class_map = {renumbered(a): renumbered(b) for a, b in noise.get("map", [])}
+    train = dataset.train
+    noisy, positions = flip(train.y, dataset.n_classes, noise["fraction"], noise["seed"], class_map)
+    record = {"positions": positions.tolist(), "true_labels": train.y[positions].tolist()}
+    meta = dataset.meta | {"label_noise": {**noise, **record}}
+    return Dataset(Split(train.x, noisy, train.index), dataset.validation, dataset.test, meta=meta)

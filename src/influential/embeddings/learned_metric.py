@@ -12,15 +12,17 @@ from scipy import stats
 
 @dataclass(frozen=True)
 class AnnSettings:
-    layer: str = "logits"
-    hidden: int = 100
-    depth: int = 5
-    epochs: int = 250
-    batch_size: int = 25
-    learning_rate: float = 1e-3
-    l2: float = 1e-4
-    heldout_fraction: float = 0.25
-    seed: int = 0
+    """The config's embeddings.ann (its defaults are the schema's)."""
+
+    layer: str
+    hidden: int
+    depth: int
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    l2: float
+    heldout_fraction: float
+    seed: int
 
     @classmethod
     def from_config(cls, ann: dict) -> "AnnSettings":
@@ -80,8 +82,6 @@ def fit(
     """Train on the non-held-out rows; returns learning curves (MAE per epoch, original units), predictions for
     every row, the held-out mask and a summary. Inputs and target are standardised with the training rows' mean
     and spread (influence values are ~1e-3, far below the network's initial outputs)."""
-    keras.utils.set_random_seed(settings.seed)
-    tf.config.experimental.enable_op_determinism()
     heldout = heldout_split(len(target), settings.heldout_fraction, settings.seed)
     features = np.hstack([embedding, np.eye(n_classes)[labels]]).astype(np.float32)
     mean, spread = features[~heldout].mean(axis=0), features[~heldout].std(axis=0)

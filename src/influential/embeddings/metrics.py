@@ -205,17 +205,3 @@ def mahalanobis_overlap(table: pd.DataFrame, test: str, layer: str) -> dict:
         "overlap": overlap,
         "expected_by_chance": k * k / len(group),
     }
-
-
-def tsne(z: np.ndarray, perplexity: float, learning_rate: float, max_iter: int, seed: int) -> np.ndarray:
-    """Two-dimensional t-SNE coordinates (scikit-learn, PCA initialisation)."""
-    from sklearn.manifold import TSNE
-
-    model = TSNE(
-        perplexity=min(perplexity, len(z) - 1),
-        learning_rate=learning_rate,
-        max_iter=max_iter,
-        init="pca",
-        random_state=seed,
-    )
-    return model.fit_transform(z.astype(np.float64))

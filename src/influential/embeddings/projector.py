@@ -54,3 +54,24 @@ def write(folder: str | Path, name: str, vectors: np.ndarray, metadata: pd.DataF
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise
+
+
+def metadata(dataset, logits: dict[str, np.ndarray], test_points: pd.DataFrame) -> pd.DataFrame:
+    """A row per training and test example: split, position, label, predicted class, and the test points it is (one
+    test example can be several, e.g. with different objectives)."""
+    points = test_points.groupby("test_position")["test"].agg(", ".join)
+    parts = []
+    for name, split in (("train", dataset.train), ("test", dataset.test)):
+        positions = np.arange(len(split))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "split": name,
+                    "position": positions,
+                    "label": split.y,
+                    "predicted": logits[name].argmax(axis=1),
+                    "test_point": points.reindex(positions).fillna("").to_numpy() if name == "test" else "",
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)

@@ -67,14 +67,12 @@ def estimator_comparison(predicted: pd.DataFrame, diagnostics: list[dict]) -> pd
 
 
 def mixture_agreement(predicted: np.ndarray, actual: np.ndarray, classes: np.ndarray) -> pd.DataFrame:
-    """Per test point (a column of the training x test matrices): Pearson and Spearman of predicted against actual
+    """Per test point (a row of the test x training matrices): Pearson and Spearman of predicted against actual
     change over every training point, and how often their signs agree (the cross-loss authors' per test point
     correlation)."""
     rows = []
-    for t in range(predicted.shape[1]):
-        rows.append(
-            {"test_position": t, "class": int(classes[t])} | agreement_statistics(predicted[:, t], actual[:, t])
-        )
+    for t in range(len(predicted)):
+        rows.append({"test_position": t, "class": int(classes[t])} | agreement_statistics(predicted[t], actual[t]))
     return pd.DataFrame(rows)
 
 

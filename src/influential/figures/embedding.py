@@ -1,14 +1,13 @@
 """Embedding-space figures (thesis figures 5.4-5.18). Each takes one test point's metrics table for one layer
 (embeddings.metrics_table joined with influence) and returns a Figure; plots.save writes it."""
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
 from scipy import stats
 
-from influential.core.names import ACTUAL
-from influential.figures.plots import _palette  # importing plots also sets the Agg backend and the theme
+from influential.core.names import ACTUAL, EMBEDDING_FIGURES
+from influential.figures import theme
 
 
 def _change(objective: str) -> str:
@@ -27,8 +26,10 @@ def _classes(metrics: pd.DataFrame) -> list[str]:
 def _by_class(table: pd.DataFrame, x: str, y: str, hue: str, figsize=(7, 5), **style):
     """A new figure with one scatter of y against x, coloured by the categorical column `hue` (tab10)."""
     classes = sorted(table[hue].unique(), key=int)
-    fig, ax = plt.subplots(figsize=figsize)
-    sns.scatterplot(data=table, x=x, y=y, hue=hue, hue_order=classes, palette=_palette(len(classes)), ax=ax, **style)
+    fig, ax = theme.subplots(figsize=figsize)
+    sns.scatterplot(
+        data=table, x=x, y=y, hue=hue, hue_order=classes, palette=theme.palette(len(classes)), ax=ax, **style
+    )
     return fig, ax
 
 
@@ -49,7 +50,7 @@ def _image_row(axes, images, titles) -> None:
 def _image_panels(test_image, test_title: str, rows: dict[str, tuple[list, list[str]]]):
     """The test image on the left, then one row of training images per entry of `rows` (label -> images, titles)."""
     n = max(1, *(len(images) for images, _ in rows.values()))
-    fig, axes = plt.subplots(len(rows), n + 1, figsize=(1.8 * (n + 1), 2.2 * len(rows)), squeeze=False)
+    fig, axes = theme.subplots(len(rows), n + 1, figsize=(1.8 * (n + 1), 2.2 * len(rows)), squeeze=False)
     for r, (label, (images, titles)) in enumerate(rows.items()):
         _image_row(axes[r, 1:], images, titles)
         axes[r, 1].text(-0.15, 0.5, label, transform=axes[r, 1].transAxes, rotation=90, va="center", ha="right")
@@ -142,7 +143,7 @@ def class_boxplots(metrics: pd.DataFrame, objective: str = "test loss"):
     """Figures 5.11-5.14: per class, embedding cosine similarity (all points) and actual influence (retrained)."""
     classes = _classes(metrics)
     table = metrics.assign(**{"class": metrics["label"].astype(str)})
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    fig, axes = theme.subplots(1, 2, figsize=(12, 4.5))
     sns.boxplot(data=table, x="class", y="embedding_cosine", order=classes, color="lightsteelblue", ax=axes[0])
     axes[0].set_ylabel(f"cosine similarity to the test point ({metrics['layer'].iloc[0]})")
     axes[0].set_title("embedding similarity by class, all training points")
@@ -161,7 +162,7 @@ def outlier_boxplot(metrics: pd.DataFrame, objective: str = "test loss"):
     group = np.where(retrained["outlier"], "outlier", "rest")
     counts = pd.Series(group).value_counts()
     order = [g for g in ("outlier", "rest") if g in counts]
-    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    fig, ax = theme.subplots(figsize=(5.5, 4.5))
     sns.boxplot(x=group, y=retrained[ACTUAL].to_numpy(), order=order, color="lightsteelblue", ax=ax)
     sns.stripplot(x=group, y=retrained[ACTUAL].to_numpy(), order=order, color="black", size=3, ax=ax)
     ax.set_xticks(range(len(order)), [f"{g} (n = {counts[g]})" for g in order])
@@ -175,7 +176,7 @@ def outlier_boxplot(metrics: pd.DataFrame, objective: str = "test loss"):
 
 def ann_results(history: pd.DataFrame, predictions: pd.DataFrame, objective: str = "test loss"):
     """Figure 5.18: the learned metric's learning curves, and its predictions against actual influence."""
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    fig, axes = theme.subplots(1, 2, figsize=(12, 4.5))
     curves = history.melt(
         id_vars="epoch", value_vars=["train_mae", "heldout_mae"], var_name="split", value_name="mean absolute error"
     )
@@ -202,3 +203,39 @@ def ann_results(history: pd.DataFrame, predictions: pd.DataFrame, objective: str
     fig.suptitle("Learned metric (thesis Table 4.3)")
     fig.tight_layout()
     return fig
+
+
+def test_point_figures(
+    metrics: pd.DataFrame,
+    images: np.ndarray,
+    point: dict,
+    test_image: np.ndarray,
+    layer: str,
+    n: int,
+    history: pd.DataFrame,
+    predictions: pd.DataFrame,
+) -> dict:
+    """Every embedding-space figure of one test point (`point`: its record), by name in names.EMBEDDING_FIGURES'
+    order; `metrics` holds the rows of `layer`, `history` and `predictions` are the learned metric's."""
+    label, objective = f"{layer} layer", point["objective_label"]
+    drawn = {
+        "influential_images": influential_images(
+            metrics, images, test_image, point["label"], point["predicted"], n, objective
+        ),
+        "pixel_cosine": metric_vs_influence(metrics, "pixel_cosine", "cosine similarity in pixel space", objective),
+        "pixel_vs_embedding": pixel_vs_embedding(metrics),
+        "nearest_furthest": nearest_and_furthest(metrics, images, test_image, n),
+        "embedding_cosine": metric_vs_influence(
+            metrics, "embedding_cosine", f"cosine similarity in embedding ({label})", objective
+        ),
+        "class_boxplots": class_boxplots(metrics, objective),
+        "outliers": outlier_boxplot(metrics, objective),
+        "centroid_relationship": metric_vs_influence(
+            metrics, "centroid_relationship", f"centroid relationship ({label})", objective
+        ),
+        "mahalanobis": metric_vs_influence(
+            metrics, "mahalanobis", f"Mahalanobis distance to class centroid ({label})", objective
+        ),
+        "learned_metric": ann_results(history, predictions, objective),
+    }
+    return {name: drawn[name] for name in EMBEDDING_FIGURES}

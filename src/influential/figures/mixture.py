@@ -1,7 +1,6 @@
 """Figures of the Gaussian-mixture experiment (cross-loss influence): where the most influential points of a test
 point lie, predicted against actual change, and the per test point correlations. TensorFlow-free."""
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
@@ -10,7 +9,7 @@ from matplotlib.patches import Ellipse
 from scipy import stats
 
 from influential.core.names import MATCHED, UNSUPERVISED
-from influential.figures.plots import _palette  # importing plots also sets the Agg backend and the theme
+from influential.figures import theme
 
 TITLES = {UNSUPERVISED: "fitted without labels (cross-loss)", MATCHED: "fitted with labels (matched)"}
 
@@ -49,10 +48,10 @@ def _regions(ax, fit, colours, x) -> None:
 def influential_points(x, y, fits: dict, predicted: dict, agreement: pd.DataFrame, test: int, top: int):
     """For each model a panel: the data by class, the fitted components, the test point and its `top` most helpful
     points (leaving them out raises -log p(class | x) the most) and most harmful ones, by predicted influence."""
-    colours = _palette(int(y.max()) + 1)
-    fig, axes = plt.subplots(1, len(fits), figsize=(6.2 * len(fits), 5.4), sharex=True, sharey=True, squeeze=False)
+    colours = theme.palette(int(y.max()) + 1)
+    fig, axes = theme.subplots(1, len(fits), figsize=(6.2 * len(fits), 5.4), sharex=True, sharey=True, squeeze=False)
     for ax, (model, fit) in zip(axes[0], fits.items(), strict=True):
-        change = predicted[model][:, test]
+        change = predicted[model][test]
         helpful, harmful = np.argsort(-change)[:top], np.argsort(change)[:top]
         _regions(ax, fit, colours, x)
         ax.scatter(*x.T, c=[colours[c] for c in y], s=14, alpha=0.5, linewidths=0)
@@ -78,9 +77,9 @@ def influential_points(x, y, fits: dict, predicted: dict, agreement: pd.DataFram
 
 def predicted_vs_actual(predicted: dict, actual: dict, agreement: pd.DataFrame, test: int):
     """Per model: predicted against actual change of the test point's objective, every training point left out."""
-    fig, axes = plt.subplots(1, len(predicted), figsize=(5.2 * len(predicted), 4.6), squeeze=False)
+    fig, axes = theme.subplots(1, len(predicted), figsize=(5.2 * len(predicted), 4.6), squeeze=False)
     for ax, model in zip(axes[0], predicted, strict=True):
-        p, a = predicted[model][:, test], actual[model][:, test]
+        p, a = predicted[model][test], actual[model][test]
         ax.scatter(p, a, s=16, alpha=0.7)
         ends = [min(p.min(), a.min()), max(p.max(), a.max())]
         ax.plot(ends, ends, color="grey", linewidth=1, linestyle="--", label="predicted = actual")
@@ -96,7 +95,7 @@ def predicted_vs_actual(predicted: dict, actual: dict, agreement: pd.DataFrame, 
 
 def correlations(agreement: pd.DataFrame):
     """Per test point Pearson over the training points, by class and model, with the 0.6 and 0.8 marks."""
-    fig, ax = plt.subplots(figsize=(7.5, 4.6))
+    fig, ax = theme.subplots(figsize=(7.5, 4.6))
     table = agreement.assign(
         model=agreement["model"].map(lambda m: TITLES.get(m, m)), **{"class": agreement["class"].astype(str)}
     )

@@ -1,8 +1,5 @@
-"""Figures: seaborn on a non-interactive matplotlib backend. Each returns a Figure; `save` writes it."""
-
-import matplotlib
-
-matplotlib.use("Agg")
+"""Figures of the data, training, influence against leave-one-out, retraining and mislabel stages, in the figures'
+style (figures.theme). Each returns a Figure; `save` writes it."""
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -12,8 +9,7 @@ import seaborn as sns
 from influential.core import io
 from influential.core.names import ACTUAL, PREDICTED, RAW
 from influential.data.splits import Dataset
-
-sns.set_theme(style="whitegrid", context="notebook")
+from influential.figures import theme
 
 
 def save(fig, path, dpi: int = 150) -> None:
@@ -26,10 +22,6 @@ def save(fig, path, dpi: int = 150) -> None:
 def _class_names(dataset: Dataset) -> list[str]:
     classes = dataset.meta.get("classes")
     return [str(c) for c in classes] if classes else [str(c) for c in range(dataset.n_classes)]
-
-
-def _palette(n: int) -> list:
-    return sns.color_palette("tab10", n)
 
 
 def dataset_overview(dataset: Dataset, test_points: pd.DataFrame, theta: np.ndarray | None = None):
@@ -48,8 +40,8 @@ def _two_dimensional(dataset: Dataset, test_points: pd.DataFrame, theta: np.ndar
             "class": [names[c] for c in dataset.train.y],
         }
     )
-    fig, ax = plt.subplots(figsize=(6.5, 5.5))
-    sns.scatterplot(data=train, x="x1", y="x2", hue="class", palette=_palette(len(names)), s=28, alpha=0.8, ax=ax)
+    fig, ax = theme.subplots(figsize=(6.5, 5.5))
+    sns.scatterplot(data=train, x="x1", y="x2", hue="class", palette=theme.palette(len(names)), s=28, alpha=0.8, ax=ax)
     for name, positions in dataset.marked_positions().items():
         for pos in positions:
             x1, x2 = dataset.train.x[pos]
@@ -63,7 +55,7 @@ def _two_dimensional(dataset: Dataset, test_points: pd.DataFrame, theta: np.ndar
             )
     for row in test_points.itertuples():
         x1, x2 = dataset.test.x[row.test_position]
-        ax.scatter([x1], [x2], marker="*", s=260, color=_palette(len(names))[row.label], edgecolors="black")
+        ax.scatter([x1], [x2], marker="*", s=260, color=theme.palette(len(names))[row.label], edgecolors="black")
         ax.annotate(row.test, (x1, x2), xytext=(8, 6), textcoords="offset points", fontsize=9)
     if theta is not None and len(theta) == 3:  # a linear boundary w1 x1 + w2 x2 + b = 0
         (x_lo, x_hi), y_limits = ax.get_xlim(), ax.get_ylim()
@@ -78,7 +70,7 @@ def _two_dimensional(dataset: Dataset, test_points: pd.DataFrame, theta: np.ndar
 
 def _image_grid(dataset: Dataset, per_class: int = 8):
     names = _class_names(dataset)
-    fig, axes = plt.subplots(len(names), per_class, figsize=(per_class * 0.9, len(names) * 1.0), squeeze=False)
+    fig, axes = theme.subplots(len(names), per_class, figsize=(per_class * 0.9, len(names) * 1.0), squeeze=False)
     for c, row in enumerate(axes):
         positions = np.flatnonzero(dataset.train.y == c)[:per_class]
         for ax, pos in zip(row, positions, strict=False):
@@ -100,7 +92,7 @@ def predicted_vs_actual(
     tests = sorted(joined["test"].unique())
     ncols = min(2, len(tests))
     nrows = -(-len(tests) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(5.6 * ncols, 4.8 * nrows), squeeze=False)
+    fig, axes = theme.subplots(nrows, ncols, figsize=(5.6 * ncols, 4.8 * nrows), squeeze=False)
     for ax in axes.flat[len(tests) :]:
         ax.set_visible(False)
     marked = {pos: name for name, positions in dataset.marked_positions().items() for pos in positions}
@@ -112,7 +104,7 @@ def predicted_vs_actual(
             y=PREDICTED,
             hue="class",
             hue_order=names,
-            palette=_palette(len(names)),
+            palette=theme.palette(len(names)),
             s=22,
             alpha=0.8,
             ax=ax,
@@ -144,7 +136,7 @@ def predicted_vs_actual(
 def parameter_change_maps(changes: dict[str, np.ndarray], position: int):
     """Thesis figure 5.19: every parameter's change (one pixel each, in the order of the flat vector) after
     retraining without one training point, one panel per protocol, each on its own symmetric colour scale."""
-    fig, axes = plt.subplots(1, len(changes), figsize=(6 * len(changes), 5.2), squeeze=False)
+    fig, axes = theme.subplots(1, len(changes), figsize=(6 * len(changes), 5.2), squeeze=False)
     for ax, (protocol, change) in zip(axes[0], changes.items(), strict=True):
         side = int(np.ceil(np.sqrt(len(change))))
         grid = np.full(side * side, np.nan)
@@ -163,7 +155,7 @@ def training_curves(log: pd.DataFrame):
     """Loss and accuracy on train and validation against the step, with the learning rate."""
     long = log.melt(id_vars=["step"], value_vars=[c for c in log.columns if c.startswith(("train_", "validation_"))])
     long[["split", "measure"]] = long["variable"].str.split("_", n=1, expand=True)
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    fig, axes = theme.subplots(1, 3, figsize=(15, 4.2))
     for ax, measure in zip(axes[:2], ["loss", "accuracy"], strict=True):
         sns.lineplot(data=long[long["measure"] == measure], x="step", y="value", hue="split", marker="o", ax=ax)
         ax.set_ylabel(measure if measure == "accuracy" else "mean cross-entropy")
@@ -180,7 +172,7 @@ def mislabel_overview(curves: pd.DataFrame, summary: pd.DataFrame, fixes: pd.Dat
     """Left: the share of flipped labels found against the share of the training set inspected, per ranker (Koh &
     Liang's figure 6). Right: test loss after restoring the flipped labels found in each ranking's top share and
     refitting (test accuracy above each bar), between nothing fixed and everything fixed."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.6))
+    fig, (left, right) = theme.subplots(1, 2, figsize=(12, 4.6))
     auc = dict(zip(summary["ranker"], summary["roc_auc"], strict=True))
     for ranker, curve in curves.groupby("ranker", sort=False):
         left.plot(curve["inspected"], curve["found"], label=f"{ranker} (AUC {auc[ranker]:.3f})")
@@ -189,7 +181,7 @@ def mislabel_overview(curves: pd.DataFrame, summary: pd.DataFrame, fixes: pd.Dat
     left.set_ylabel("share of flipped labels found")
     left.legend(fontsize=8, loc="lower right")
     rankers = fixes[~fixes["fixed_by"].isin(["none", "all"])]
-    sns.barplot(data=rankers, x="fixed_by", y="test_loss", ax=right, color=_palette(1)[0])
+    sns.barplot(data=rankers, x="fixed_by", y="test_loss", ax=right, color=theme.palette(1)[0])
     for bar, accuracy in zip(right.patches, rankers["test_accuracy"], strict=True):
         right.annotate(
             f"acc {accuracy:.3f}",

@@ -134,7 +134,7 @@ class ConjugateGradientInfluence(InverseHvpInfluence):
 
     name = names.CG
 
-    def __init__(self, *args, tol: float = 1e-6, max_iter: int = 100, **kwargs):
+    def __init__(self, *args, tol: float, max_iter: int, **kwargs):
         super().__init__(*args, **kwargs)
         self.tol, self.max_iter = tol, max_iter
 
@@ -164,11 +164,11 @@ class LissaInfluence(InverseHvpInfluence):
     def __init__(
         self,
         *args,
-        scale: float = 10.0,
-        depth: int = 10000,
-        repeats: int = 1,
-        sample_size: int = 1,
-        seed: int = 0,
+        scale: float,
+        depth: int,
+        repeats: int,
+        sample_size: int,
+        seed: int,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)

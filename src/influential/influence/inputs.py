@@ -1,10 +1,19 @@
-"""What an estimator reads besides the data and the model, loaded from a workflow job's input files by role
-(names.ESTIMATOR_INPUTS): the keyword arguments of the estimator families' `build`."""
+"""What an estimator's workflow job reads, by role: besides the data, the model and the test point's record, what
+the estimator was given ready-made (names.ESTIMATOR_INPUTS: per-example gradients, the factorised Hessian, the
+trajectory); and what it answers for one test point."""
 
+import logging
+
+from influential import models
 from influential.core import io
 from influential.core.names import ESTIMATOR_INPUTS, HESSIAN, TRAIN_GRADIENTS, TRAJECTORY
 from influential.derivatives.hessian import FactorisedHessian
+from influential.influence.tables import table
+from influential.testpoints import cross_loss
+from influential.testpoints.objectives import Objective
 from influential.training.trajectory import Trajectory
+
+log = logging.getLogger(__name__)
 
 LOADERS = {
     TRAIN_GRADIENTS: lambda path: io.load_arrays(path)["gradients"],
@@ -17,3 +26,21 @@ KEYWORDS = {TRAIN_GRADIENTS: "train_gradients", HESSIAN: "factorised", TRAJECTOR
 def load(estimator: str, files) -> dict:
     """The estimator's cached inputs, from `files` (a job's input by role), as `build` takes them."""
     return {KEYWORDS[role]: LOADERS[role](files[role]) for role in ESTIMATOR_INPUTS[estimator]}
+
+
+def predict_test_point(build, name: str, settings: dict, files) -> tuple:
+    """The estimator `name`, built by `build` (a family's, or the registry's) from `settings` and the job's input
+    `files` by role (dataset, model, test_point and its cached inputs), on the test point's objective: the influence
+    table and the solve's diagnostics."""
+    dataset = io.load_dataset(files["dataset"])
+    theta, meta = io.load_model(files["model"])
+    point, model = io.read_json(files["test_point"]), models.from_meta(meta)
+    objective = cross_loss.bind(Objective.from_config(point["objective"]), model, dataset)
+    estimator = build(name, settings, model, theta, dataset.train.x, dataset.train.y, **load(name, files))
+    position = point["test_position"]
+    change = estimator.change_if_removed(dataset.test.x[[position]], dataset.test.y[[position]], objective)[0]
+    log.info(
+        "%s on %s: predicted changes of its %s from %.3g to %.3g",
+        *(name, point["test"], point["objective_label"], change.min(), change.max()),
+    )
+    return table(dataset.train, name, point["test"], change), {"test": point["test"], **estimator.diagnostics[0]}

@@ -19,7 +19,7 @@ def gather(
     Each table (a retraining chunk, or the logistic refits) holds one row per model with its loss on every test
     example. With a control (retraining) ACTUAL is paired, against the control, and RAW is against the checkpoint;
     without one (refits) ACTUAL is against the checkpoint, the original fit. A test point with another objective
-    than its loss has its values on every stored model in `objectives` (test -> loo.objective.evaluate's table).
+    than its loss has its values on every stored model in `objectives` (test -> loo.objectives.on_models' table).
     `selected` (retraining) lists the points chosen for each test point, and `selected` in the result says whether
     a point is among its test point's own (or was retrained for another); a test point that chose none (another
     objective) and refits (`selected` None) take every model.

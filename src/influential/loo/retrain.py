@@ -9,7 +9,7 @@ checkpoint) or paired (against the control, which cancels the drift of continued
 import logging
 import os
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -145,30 +145,6 @@ def retrain_chunk(
             "slurm_job_id": os.environ.get("SLURM_JOB_ID", ""),
         }
     )
-
-
-def parameter_changes(
-    model,
-    theta: np.ndarray,
-    state: AdamState,
-    schedule: AdamSettings,
-    dataset,
-    position: int,
-    retraining: RetrainSettings,
-    reset_seed: int,
-) -> dict[str, np.ndarray]:
-    """Thesis figure 5.19: how far leaving one point out moves every parameter from the checkpoint, when retraining
-    continues from it (`retraining`'s steps, warm-started whatever its protocol) and when it starts over (`reset`: a
-    fresh initialisation and minibatch order from `reset_seed`, the whole training schedule), by protocol."""
-    warm = replace(retraining, protocol="warm_start")
-    reset = RetrainSettings("reset", schedule.steps, schedule.batch_size, reset_seed)
-    return {
-        settings.protocol: retrain(
-            model, theta, state, schedule, dataset.train, dataset.test, np.array([position]), settings
-        )["thetas"][0]
-        - theta
-        for settings in (warm, reset)
-    }
 
 
 def _gradient_norms(model, thetas, train: Split, left_out, batch_size: int = 500) -> np.ndarray:

@@ -239,8 +239,8 @@ def fit(mixture: Mixture, seed: int, n_init: int, gtol: float) -> tuple[np.ndarr
 
 
 def influence(mixture: Mixture, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Predicted change of every test objective (columns) if each training point (rows) is left out,
-    (1/n) grad r_z^T H^-1 grad f_t, and the Hessian's eigenvalues."""
+    """Predicted change of every test objective (rows) if each training point (columns) is left out,
+    (1/n) grad f_t^T H^-1 grad r_z (test x train, as every influence matrix here), and the Hessian's eigenvalues."""
     hessian = mixture.hessian(theta)
     eigenvalues = np.linalg.eigvalsh(hessian)
     if eigenvalues[0] <= 0:
@@ -251,12 +251,12 @@ def influence(mixture: Mixture, theta: np.ndarray) -> tuple[np.ndarray, np.ndarr
     _, train = mixture.training_losses(theta)
     _, test = mixture.test_objectives(theta)
     solved = scipy.linalg.cho_solve(scipy.linalg.cho_factor(hessian), test.T)
-    return train @ solved / mixture.n, eigenvalues
+    return (train @ solved / mixture.n).T, eigenvalues
 
 
 def leave_one_out(mixture: Mixture, theta: np.ndarray, gtol: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Exact leave-one-out: for each training point z, J without z minimised from theta; the change of every test
-    objective (rows z, columns test points), the refitted parameters and each refit's Newton steps."""
+    objective (rows: test points, columns: the left-out z), the refitted parameters and each refit's Newton steps."""
     before, _ = mixture.test_objectives(theta)
     changes, refits, iterations = [], [], []
     for z in range(mixture.n):
@@ -267,4 +267,4 @@ def leave_one_out(mixture: Mixture, theta: np.ndarray, gtol: float) -> tuple[np.
         changes.append(after - before)
         refits.append(refit)
         iterations.append(steps)
-    return np.stack(changes), np.stack(refits), np.array(iterations)
+    return np.stack(changes, axis=1), np.stack(refits), np.array(iterations)

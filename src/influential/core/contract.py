@@ -1,0 +1,29 @@
+"""What each job is given, built from an experiment's validated config (whose defaults the schema fills in): the one
+contract between the workflow (workflow/rules/common.smk) and the library's `from_config`s and `build`s. A job gets
+only the settings it uses, so changing another setting reruns nothing of it."""
+
+from influential.core import names
+
+RETRAINING_KEYS = ("method", "steps", "batch_size", "seed", "learning_rate")  # what a retrained model depends on
+
+
+def retraining(experiment: dict) -> dict:
+    """The settings a retrained model depends on (loo.retrain.RetrainSettings); k, chunk_size and estimator only
+    decide which models exist."""
+    return {key: experiment["loo"][key] for key in RETRAINING_KEYS}
+
+
+def estimator(experiment: dict, name: str) -> dict:
+    """The settings one estimator uses: the shared batch size (and damping, where a damped system is solved), its
+    own section (names.SETTINGS_SECTIONS), and for HYDRA over the retraining window what that window is: the
+    retraining settings and the training schedule it continues."""
+    influence = experiment["influence"]
+    chosen = {"batch_size": influence["batch_size"]}
+    if name in names.INFLUENCE_FUNCTIONS:
+        chosen["damping"] = influence["damping"]
+    section = names.SETTINGS_SECTIONS.get(name)
+    if section:
+        chosen[section] = influence[section]
+    if section == "hydra" and influence["hydra"]["window"] == "retrain":
+        chosen |= {"retrain": retraining(experiment), "schedule": experiment["training"]}
+    return chosen
