@@ -176,8 +176,8 @@ def test_bad_inputs_are_named():
 
 
 def test_agreement_and_its_summary_on_a_hand_computed_case():
-    predicted = np.array([[1.0, 1.0], [2.0, -1.0], [3.0, 0.5]])
-    actual = np.array([[2.0, -3.0], [4.0, 1.0], [6.5, 2.0]])
+    predicted = np.array([[1.0, 1.0], [2.0, -1.0], [3.0, 0.5]]).T  # test x train
+    actual = np.array([[2.0, -3.0], [4.0, 1.0], [6.5, 2.0]]).T
     table = evaluation.mixture_agreement(predicted, actual, np.array([0, 1]))
     assert table["pearson"].iloc[0] == pytest.approx(np.corrcoef([1, 2, 3], [2, 4, 6.5])[0, 1])
     assert table["pearson"].iloc[1] == pytest.approx(np.corrcoef([1, -1, 0.5], [-3, 1, 2])[0, 1])

@@ -28,6 +28,7 @@ from sklearn.mixture import GaussianMixture
 
 from influential.core.errors import InputError
 from influential.core.names import MATCHED, MIXTURE_MODELS, UNSUPERVISED
+from influential.derivatives.hessian import FactorisedHessian
 
 NEWTON_STEPS = 10  # after the trust region: quadratic convergence needs 2-4
 
@@ -241,17 +242,15 @@ def fit(mixture: Mixture, seed: int, n_init: int, gtol: float) -> tuple[np.ndarr
 def influence(mixture: Mixture, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Predicted change of every test objective (rows) if each training point (columns) is left out,
     (1/n) grad f_t^T H^-1 grad r_z (test x train, as every influence matrix here), and the Hessian's eigenvalues."""
-    hessian = mixture.hessian(theta)
-    eigenvalues = np.linalg.eigvalsh(hessian)
-    if eigenvalues[0] <= 0:
+    factorised = FactorisedHessian.of(mixture.hessian(theta), damping=0.0)
+    if not factorised.positive_definite:
         raise InputError(
             f"mixture {mixture.model}: the Hessian at the fit is not positive definite (smallest eigenvalue "
-            f"{eigenvalues[0]:.3g}): the fit is not a strict minimum; raise l2"
+            f"{factorised.eigenvalues[0]:.3g}): the fit is not a strict minimum; raise l2"
         )
     _, train = mixture.training_losses(theta)
     _, test = mixture.test_objectives(theta)
-    solved = scipy.linalg.cho_solve(scipy.linalg.cho_factor(hessian), test.T)
-    return (train @ solved / mixture.n).T, eigenvalues
+    return factorised.solve(test.T).T @ train.T / mixture.n, factorised.eigenvalues
 
 
 def leave_one_out(mixture: Mixture, theta: np.ndarray, gtol: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
