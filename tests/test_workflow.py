@@ -615,15 +615,17 @@ def test_adding_a_test_point_plans_only_its_jobs_and_the_aggregations(tiny_run, 
 
     edit_config(workdir, add)
     jobs, _ = planned_jobs(workdir)
-    per_point = {"test_point", "influence", "embedding_metrics", "learned_metric", "plot_embeddings"}
+    estimators = {"influence", "trajectory_influence"}
+    per_point = {"test_point", *estimators, "embedding_metrics", "learned_metric", "plot_embeddings"}
     new = sorted((rule, w["exp"]) for rule, w in jobs if rule in per_point and w.get("test") == "third")
     assert new == sorted(
         [("test_point", "tiny_cnn"), ("test_point", "tiny_synthetic"), ("influence", "tiny_synthetic")]
-        + [("influence", "tiny_cnn")] * 6
+        + [("influence", "tiny_cnn")] * 3  # exact, cg, lissa
+        + [("trajectory_influence", "tiny_cnn")] * 3  # tracin, hydra, hydra_free
         + [(rule, "tiny_cnn") for rule in ("embedding_metrics", "learned_metric", "plot_embeddings")]
     )
     # an old test point's influence is never redone; its embedding jobs may be, as new retrained points join it
-    assert not [w for rule, w in jobs if rule in {"test_point", "influence"} and w["test"] != "third"]
+    assert not [w for rule, w in jobs if rule in {"test_point", *estimators} and w["test"] != "third"]
     aggregations = {
         "test_points", "loo_select", "loo_gather", "evaluate", "compare_estimators", "plot_dataset",
         "plot_influence_vs_loo", "projector", "tsne", "plot_tsne", "embedding_tables",
