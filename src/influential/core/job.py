@@ -39,6 +39,7 @@ def run(snakemake) -> Iterator[logging.Logger]:
         use_threads(snakemake.threads)
         check_library(snakemake.params.code)
         yield log
+        log.info("done (TensorFlow %s)", "loaded" if "tensorflow" in sys.modules else "not loaded")
     except InputError as err:
         log.error("stopped: %s", err)
         print(err, file=sys.stderr)
