@@ -833,3 +833,40 @@ def test_mislabelled_points_are_ranked_scored_and_fixed(tiny_run):
     noisy_accuracy = np.mean(((x @ theta[:-1] + theta[-1]) > 0) == dataset["y_test"])
     assert fixes.loc["none", "test_accuracy"] == pytest.approx(noisy_accuracy)  # "none" refits the model as trained
     assert matplotlib.image.imread(exp / "figures" / "mislabel.png").std() > 0.05
+
+
+def test_retraining_from_scratch_end_to_end(tmp_path):
+    """`loo.method: reset`: each chunk's models (and its control) start from a fresh initialisation and Adam state,
+    without their point; the paired and raw changes are recomputed from the stored models' losses."""
+    tiny = TINY["experiments"]["tiny_cnn"]
+    experiment = {
+        **{key: tiny[key] for key in ("dataset", "model", "training")},
+        "test_points": tiny["test_points"][:1],
+        "influence": {"estimators": ["exact"], "damping": 2.0},
+        "loo": {"method": "reset", "k": 2, "chunk_size": 2, "steps": 30, "batch_size": 20, "seed": 1},
+        "embeddings": {"enabled": False},
+    }
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump({"experiments": {"tiny_reset": experiment}}))
+    result = snakemake(tmp_path, "results/tiny_reset/tables/agreement.csv")
+    assert result.returncode == 0, result.stderr[-2000:]
+    exp = tmp_path / "results" / "tiny_reset"
+    (chunk,) = chunk_files(exp).values()
+    table = pd.read_parquet(chunk)
+    with np.load(exp / "model" / "model.npz") as trained:
+        theta = trained["theta"]
+    retrained = table[table["model"] != "checkpoint"]
+    assert len(retrained) == 3 and (retrained["protocol"] == "reset").all() and (retrained["steps"] == 30).all()
+    # from scratch: as far from the trained weights as a fresh network, unlike a warm start's few steps
+    assert (retrained["param_distance"] > 0.5 * np.linalg.norm(theta)).all()
+    losses = {  # test point "first" is test example 0
+        (model, position): test_losses[0]
+        for model, position, test_losses in table[["model", "train_position", "test_losses"]].itertuples(index=False)
+    }
+    control, checkpoint = losses[("control", -1)], losses[("checkpoint", -1)]
+    actual = pd.read_parquet(exp / "loo" / "actual.parquet").set_index("train_position")
+    left_out = table.loc[table["model"] == "left_out", "train_position"]
+    assert sorted(actual.index) == sorted(left_out)
+    for position in left_out:
+        assert actual.loc[position, names.ACTUAL] == pytest.approx(losses[("left_out", position)] - control)
+        assert actual.loc[position, names.RAW] == pytest.approx(losses[("left_out", position)] - checkpoint)
+    assert set(pd.read_csv(exp / "tables" / "agreement.csv")["actual"]) == {"paired", "raw"}
