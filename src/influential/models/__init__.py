@@ -6,8 +6,8 @@ A model is a small frozen object describing an architecture; its parameters are 
 - what it is: `kind` (names.MODEL_KINDS), `n_params`, `n_classes`, `layer_names` (its representations, input side
   first, the logits last), `meta()` (what `from_meta` rebuilds it from), `removal_includes_regularizer` (whether a
   left-out point takes its share of the regulariser with it: see influence.functions);
-- numpy in, numpy out (what jobs call): `losses`, `predict`, `per_example_gradients`, `loss_gradient` (of the summed
-  loss over some examples divided by a count), `loss_hessian` (of the mean loss), `regularizer_value`,
+- numpy in, numpy out (what jobs call): `losses`, `predict`, `per_example_gradients`, `loss_gradient` and `loss_hessian`
+  (of the mean loss over some examples), `regularizer_value`,
   `regularizer_gradient`, `regularizer_hessian`, `hessian_operator` (Hessian-vector products over the training set
   and LiSSA's minibatch recursion);
 - tensors in, tensors out (what automatic differentiation needs: test objectives, Adam, HYDRA): `loss` (per
