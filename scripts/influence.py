@@ -1,5 +1,6 @@
-"""Predicted change of one test point's objective (its loss, or another: cross-loss influence) when each training
-point is left out, by one influence function (exact, CG, LiSSA)."""
+"""Predicted change of each test point's objective (its loss, or another: cross-loss influence) when each training point
+is left out, by one influence function (exact, CG, LiSSA): one test point per job, or all of an experiment's where an
+estimator's cost per test point is small (names.ONE_JOB_ESTIMATORS)."""
 
 from influential.core import io, job
 from influential.influence import functions, inputs
@@ -7,10 +8,14 @@ from influential.influence import functions, inputs
 
 def main(snakemake):
     with job.run(snakemake):
-        name, settings = snakemake.wildcards.estimator, snakemake.params.settings
-        table, diagnostics = inputs.predict_test_point(functions.build, name, settings, snakemake.input)
-        io.write_table(table, snakemake.output.table)
-        io.write_json(diagnostics, snakemake.output.diagnostics)
+        name, settings = snakemake.params.estimator, snakemake.params.settings
+        predictions = inputs.predict_test_points(
+            functions.build, name, settings, snakemake.input, snakemake.input.test_points
+        )
+        outputs = zip(snakemake.output.tables, snakemake.output.diagnostics, strict=True)
+        for (table, diagnostics), (table_file, diagnostics_file) in zip(predictions, outputs, strict=True):
+            io.write_table(table, table_file)
+            io.write_json(diagnostics, diagnostics_file)
 
 
 if "snakemake" in globals():

@@ -3,7 +3,7 @@
 import time
 
 from influential.core import io, job
-from influential.mixture import model as mixture
+from influential.mixture import fit as mixture
 
 
 def main(snakemake):
@@ -11,18 +11,17 @@ def main(snakemake):
         data = io.load_arrays(snakemake.input[0])
         settings = snakemake.params.fit
         started = time.perf_counter()
-        model = mixture.Mixture.on(data, snakemake.wildcards.model, snakemake.params.l2)
-        theta, record = mixture.fit(model, settings["seed"], settings["n_init"], settings["gtol"])
+        model = mixture.model_of(data, snakemake.wildcards.model, snakemake.params.l2)
+        theta, record = mixture.fit(model, data["x"], data["y"], settings["seed"], settings["n_init"], settings["gtol"])
         log.info("fit: %s in %.1f s", record, time.perf_counter() - started)
-        means, covariances, weights = model.layout.unpack(theta)
-        test_objectives, _ = model.test_objectives(theta)
+        means, covariances, weights = model.unpack(theta)
         io.save_arrays(
             snakemake.output.fit,
             theta=theta,
             means=means,
             covariances=covariances,
             weights=weights,
-            test_objectives=test_objectives,
+            test_objectives=model.posterior_losses(theta, data["x"], data["y"]),
         )
         io.write_json(record, snakemake.output.record)
 

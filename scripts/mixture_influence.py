@@ -5,15 +5,15 @@ import time
 
 from influential.core import io, job
 from influential.core.names import PREDICTED
-from influential.mixture import model as mixture
+from influential.mixture import fit as mixture
 
 
 def main(snakemake):
     with job.run(snakemake) as log:
         data, theta = io.load_arrays(snakemake.input.data), io.load_arrays(snakemake.input.fit)["theta"]
         started = time.perf_counter()
-        model = mixture.Mixture.on(data, snakemake.wildcards.model, snakemake.params.l2)
-        predicted, eigenvalues = mixture.influence(model, theta)
+        model = mixture.model_of(data, snakemake.wildcards.model, snakemake.params.l2)
+        predicted, eigenvalues = mixture.influence(model, theta, data["x"], data["y"])
         log.info(
             "%s matrix in %.1f s; Hessian eigenvalues %.3g to %.3g",
             predicted.shape,

@@ -95,6 +95,24 @@ def test_every_rule_has_a_script_its_code_digest_threads_log_benchmark_and_env(r
     assert (REPO / "envs" / f"{directive(block, 'conda')}.yaml").is_file()
 
 
+def test_rules_defined_per_experiment_have_what_every_rule_has():
+    """The rules a loop defines (one per experiment: `rule:` with a `name:`) are checked as the others, their
+    script through the rule of the same script and env that runs it per test point."""
+    loops = [
+        block
+        for path in sorted((REPO / "workflow" / "rules").glob("*.smk"))
+        for block in re.split(r"\n(?=\S)", path.read_text())
+        if block.startswith("for ")
+    ]
+    assert len(loops) == 2
+    for block in loops:
+        assert re.search(r"\n    rule:\n        name:\n            f\"", block)
+        script = re.search(r"\n        script:\n            f?\"\.\./\.\./scripts/([{}\w]+)\.py\"", block).group(1)
+        assert f"code=library_code({script.strip('{}') if '{' in script else repr(script)})".replace("'", '"') in block
+        assert "\n        threads: 1\n" in block and "\n        log:\n" in block and "\n        benchmark:\n" in block
+        assert '\n        conda:\n            "../../envs/tensorflow.yaml"' in block
+
+
 @pytest.mark.parametrize("rule", sorted(RULES))
 def test_each_rules_env_holds_what_its_script_imports(rule):
     block = RULES[rule]

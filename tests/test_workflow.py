@@ -24,8 +24,9 @@ from influential.core import io, names, provenance
 from influential.derivatives import gradients
 from influential.evaluation import agreement as evaluation
 from influential.loo import plan
-from influential.mixture import model as mixture
+from influential.mixture import fit as mixture
 from influential.models.all_cnn import AllCNN
+from influential.models.gaussian_mixture import GaussianMixture
 
 from .conftest import REPO, digit_arrays, idx_bytes
 
@@ -107,7 +108,7 @@ TINY = {
     },
     "mixtures": {"tiny_mixture": {"data": {"n_per_class": 20, "seed": 1}, "figures": {"top": 3}}},
 }
-RULES = ["dataset", "train", "test_points", "train_gradients", "hessian", "compare_estimators", "plot_dataset"]
+RULES = ["dataset", "train", "test_points", "derivatives", "compare_estimators", "plot_dataset"]
 LOO_RULES = ["loo_refit", "loo_gather", "evaluate"]
 WORKFLOW = ["Snakefile", "workflow", "scripts", "src", "resources", "envs", "profiles"]
 
@@ -545,9 +546,10 @@ def test_adding_a_test_objective_retrains_and_refits_nothing(tiny_run, tmp_path)
     jobs, _ = planned_jobs(workdir)
     rules = {rule for rule, _ in jobs}
     assert {"loo_objective", "influence", "test_point"} <= rules
-    assert not rules & {"train", "hessian", "loo_select", "loo_chunk", "loo_refit", "parameter_change"}
+    assert not rules & {"train", "derivatives", "loo_select", "loo_chunk", "loo_refit", "parameter_change"}
     assert sorted(w["exp"] for rule, w in jobs if rule == "loo_objective") == ["tiny_cnn", "tiny_synthetic"]
-    assert {w["test"] for rule, w in jobs if rule == "influence"} == {"second_probability", "third"}
+    assert {w["test"] for rule, w in jobs if rule == "influence"} == {"second_probability", "third"}  # cg, lissa
+    assert {"exact_tiny_cnn", "tracin_tiny_cnn", "exact_tiny_synthetic"} <= rules  # every test point in one job
 
 
 def test_a_lost_chunk_is_the_only_one_retrained(tiny_run, tmp_path):
@@ -561,7 +563,7 @@ def test_a_lost_chunk_is_the_only_one_retrained(tiny_run, tmp_path):
     downstream = {
         "loo_objective", "loo_gather", "evaluate", "plot_influence_vs_loo", "embedding_metrics", "embedding_tables",
     }  # fmt: skip
-    assert {rule for rule, _ in jobs} <= {"loo_chunk", *downstream, "learned_metric", "plot_embeddings"}
+    assert {rule for rule, _ in jobs} <= {"loo_chunk", *downstream, "learned_metric_tiny_cnn", "plot_embeddings"}
     result = snakemake(workdir)
     assert result.returncode == 0, result.stderr[-2000:]
     assert lost.exists()
@@ -616,21 +618,24 @@ def test_adding_a_test_point_plans_only_its_jobs_and_the_aggregations(tiny_run, 
     edit_config(workdir, add)
     jobs, _ = planned_jobs(workdir)
     estimators = {"influence", "trajectory_influence"}
-    per_point = {"test_point", *estimators, "embedding_metrics", "learned_metric", "plot_embeddings"}
+    per_point = {"test_point", *estimators, "embedding_metrics", "plot_embeddings"}
     new = sorted((rule, w["exp"]) for rule, w in jobs if rule in per_point and w.get("test") == "third")
     assert new == sorted(
-        [("test_point", "tiny_cnn"), ("test_point", "tiny_synthetic"), ("influence", "tiny_synthetic")]
-        + [("influence", "tiny_cnn")] * 3  # exact, cg, lissa
-        + [("trajectory_influence", "tiny_cnn")] * 3  # tracin, hydra, hydra_free
-        + [(rule, "tiny_cnn") for rule in ("embedding_metrics", "learned_metric", "plot_embeddings")]
+        [("test_point", "tiny_cnn"), ("test_point", "tiny_synthetic")]
+        + [("influence", "tiny_cnn")] * 2  # cg, lissa
+        + [("trajectory_influence", "tiny_cnn")] * 2  # hydra, hydra_free
+        + [(rule, "tiny_cnn") for rule in ("embedding_metrics", "plot_embeddings")]
     )
-    # an old test point's influence is never redone; its embedding jobs may be, as new retrained points join it
+    # an old test point's influence is redone only by the estimators that do every test point in one job; its
+    # embedding jobs may be, as new retrained points join it
     assert not [w for rule, w in jobs if rule in {"test_point", *estimators} and w["test"] != "third"]
+    one_job = {"exact_tiny_cnn", "tracin_tiny_cnn", "exact_tiny_synthetic", "learned_metric_tiny_cnn"}
+    assert one_job <= {rule for rule, _ in jobs}
     aggregations = {
         "test_points", "loo_select", "loo_gather", "evaluate", "compare_estimators", "plot_dataset",
         "plot_influence_vs_loo", "projector", "tsne", "plot_tsne", "embedding_tables",
     }  # fmt: skip
-    assert {rule for rule, _ in jobs} - per_point == aggregations  # no training, Hessian, refit or retraining
+    assert {rule for rule, _ in jobs} - per_point - one_job == aggregations  # no training, Hessian, refit or retraining
 
 
 def test_changing_one_estimators_setting_reruns_only_that_estimator(tiny_run, tmp_path):
@@ -644,7 +649,7 @@ def test_changing_one_estimators_setting_reruns_only_that_estimator(tiny_run, tm
     ]
     assert not [w for rule, w in jobs if rule == "influence" and w["estimator"] != "lissa"]
     assert reasons["params have changed since last execution"] == {"influence"}
-    assert not {rule for rule, _ in jobs} & {"hessian", "train_gradients", "all_pairs", "train", "loo_chunk"}
+    assert not {rule for rule, _ in jobs} & {"derivatives", "all_pairs", "train", "loo_chunk", "exact_tiny_cnn"}
 
 
 @pytest.mark.parametrize(
@@ -673,7 +678,7 @@ def test_editing_a_library_module_reruns_exactly_the_rules_that_import_it(tiny_r
     jobs, reasons = planned_jobs(workdir)
     assert importers and reasons["params have changed since last execution"] == importers
     planned = {rule for rule, _ in jobs}
-    assert importers <= planned <= importers | downstream | {"learned_metric", "plot_embeddings"}
+    assert importers <= planned <= importers | downstream | {"learned_metric_tiny_cnn", "plot_embeddings"}
 
 
 def test_changing_a_plotting_option_redraws_figures_only(tiny_run, tmp_path):
@@ -759,7 +764,7 @@ def test_mixture_cross_loss_experiment(tiny_run, schema):
     data = np.load(exp / "data" / "mixture.npz")
     x, y = data["x"], data["y"]
     assert x.shape == (60, 2) and np.bincount(y).tolist() == [20, 20, 20]
-    layout = mixture.Layout(3, 2)
+    layout = GaussianMixture(3, 2, names.UNSUPERVISED, 0.0)
 
     def objectives(theta):
         means, covariances, weights = layout.unpack(theta)
@@ -786,10 +791,11 @@ def test_mixture_cross_loss_experiment(tiny_run, schema):
             assert table.loc[t, "pearson"] == pytest.approx(stats.pearsonr(predicted[t], actual[t]).statistic)
             assert table.loc[t, "class"] == y[t]
         fit = settings["fit"]
-        own = mixture.Mixture(x, y, 3, model, l2=settings["l2"][model])
-        own_theta, _ = mixture.fit(own, fit["seed"], fit["n_init"], fit["gtol"])
-        own_actual, _, _ = mixture.leave_one_out(own, own_theta, fit["gtol"])
-        own_median = evaluation.mixture_agreement(mixture.influence(own, own_theta)[0], own_actual, y)["pearson"]
+        own = GaussianMixture.for_data(x, y, 3, model, l2=settings["l2"][model])
+        own_theta, _ = mixture.fit(own, x, y, fit["seed"], fit["n_init"], fit["gtol"])
+        own_actual, _, _ = mixture.leave_one_out(own, own_theta, x, y, fit["gtol"])
+        own_predicted, _ = mixture.influence(own, own_theta, x, y)
+        own_median = evaluation.mixture_agreement(own_predicted, own_actual, y)["pearson"]
         assert table["pearson"].median() == pytest.approx(own_median.median(), abs=0.02)
     summary = pd.read_csv(exp / "tables" / "mixture_summary.csv")
     assert summary["model"].tolist() == [m for m in names.MIXTURE_MODELS for _ in range(4)]

@@ -80,14 +80,29 @@ def dataset_inputs(wildcards):
     return {}
 
 
-def influence_files(exp, suffix, tests=None):
-    """Every estimator's table (parquet) or diagnostics (json) for the given (default: every) test point."""
+def influence_files(exp, suffix, tests=None, estimator=None):
+    """Every (or one) estimator's table (parquet) or diagnostics (json) for the given (default: every) test point."""
     return expand(
         out("influence", "{estimator}", f"{{test}}.{suffix}"),
         exp=exp,
-        estimator=estimators(exp),
+        estimator=estimators(exp) if estimator is None else [estimator],
         test=test_names(exp) if tests is None else tests,
     )
+
+
+def one_job_estimators():
+    """(experiment, estimator) pairs whose test points all go to one job (names.ONE_JOB_ESTIMATORS)."""
+    return [
+        (exp, name)
+        for exp in EXPERIMENTS
+        for name in estimators(exp)
+        if name in names.ONE_JOB_ESTIMATORS
+    ]
+
+
+def per_test_point(family):
+    """A wildcard pattern for the estimators of `family` that get a job per test point."""
+    return name_pattern([n for n in family if n not in names.ONE_JOB_ESTIMATORS])
 
 
 ESTIMATOR_INPUT_FILES = {

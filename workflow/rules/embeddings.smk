@@ -132,34 +132,56 @@ rule embedding_tables:
         "../../scripts/embedding_tables.py"
 
 
-rule learned_metric:
-    input:
-        dataset=rules.dataset.output[0],
-        metrics=rules.embedding_metrics.output[0],
-        layer=lambda wc: out(
-            "embeddings", f"{experiment(wc.exp)['embeddings']['ann']['layer']}.npz"
-        ).format(exp=wc.exp),
-    output:
-        predictions=out("learned_metric", "{test}.parquet"),
-        history=out("learned_metric", "{test}_history.csv"),
-        summary=report(
-            out("learned_metric", "{test}.json"),
-            caption="../report/learned_metric_summary.rst",
-            category="{exp}",
-            subcategory="Embedding space: {test}",
-        ),
-    log:
-        out("logs", "learned_metric_{test}.log"),
-    benchmark:
-        out("benchmarks", "learned_metric_{test}.tsv")
-    conda:
-        "../../envs/tensorflow.yaml"
-    threads: 1
-    params:
-        ann=lambda wc: experiment(wc.exp)["embeddings"]["ann"],
-        code=library_code("learned_metric"),
-    script:
-        "../../scripts/learned_metric.py"
+# The learned metric of every test point of an experiment in one job, so that TensorFlow starts once (one rule per
+# experiment, named e.g. learned_metric_mnist_cnn); a new test point's retrained models change every test point's
+# data anyway (above).
+for metric_exp in [exp for exp in EXPERIMENTS if embeddings_on(exp)]:
+    metric_tests = test_names(metric_exp)
+
+    rule:
+        name:
+            f"learned_metric_{metric_exp}"
+        input:
+            dataset=rules.dataset.output[0].format(exp=metric_exp),
+            metrics=expand(
+                rules.embedding_metrics.output[0], exp=metric_exp, test=metric_tests
+            ),
+            layer=out(
+                "embeddings",
+                f"{experiment(metric_exp)['embeddings']['ann']['layer']}.npz",
+            ).format(exp=metric_exp),
+        output:
+            predictions=expand(
+                out("learned_metric", "{test}.parquet"),
+                exp=metric_exp,
+                test=metric_tests,
+            ),
+            history=expand(
+                out("learned_metric", "{test}_history.csv"),
+                exp=metric_exp,
+                test=metric_tests,
+            ),
+            summaries=[
+                report(
+                    out("learned_metric", f"{test}.json").format(exp=metric_exp),
+                    caption="../report/learned_metric_summary.rst",
+                    category=metric_exp,
+                    subcategory=f"Embedding space: {test}",
+                )
+                for test in metric_tests
+            ],
+        log:
+            out("logs", "learned_metric.log").format(exp=metric_exp),
+        benchmark:
+            out("benchmarks", "learned_metric.tsv").format(exp=metric_exp)
+        conda:
+            "../../envs/tensorflow.yaml"
+        threads: 1
+        params:
+            ann=experiment(metric_exp)["embeddings"]["ann"],
+            code=library_code("learned_metric"),
+        script:
+            "../../scripts/learned_metric.py"
 
 
 rule plot_embeddings:
@@ -167,8 +189,8 @@ rule plot_embeddings:
         dataset=rules.dataset.output[0],
         test_point=rules.test_point.output[0],
         metrics=rules.embedding_metrics.output[0],
-        predictions=rules.learned_metric.output.predictions,
-        history=rules.learned_metric.output.history,
+        predictions=out("learned_metric", "{test}.parquet"),
+        history=out("learned_metric", "{test}_history.csv"),
     output:
         **{name: embedding_figure(name) for name in names.EMBEDDING_FIGURES},
     log:

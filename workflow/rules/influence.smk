@@ -1,28 +1,9 @@
-rule train_gradients:
+rule derivatives:
     input:
         dataset=rules.dataset.output[0],
         model=rules.train.output.model,
     output:
-        out("influence", "train_gradients.npz"),
-    log:
-        out("logs", "train_gradients.log"),
-    benchmark:
-        out("benchmarks", "train_gradients.tsv")
-    conda:
-        "../../envs/tensorflow.yaml"
-    threads: 1
-    params:
-        batch_size=lambda wc: experiment(wc.exp)["influence"]["batch_size"],
-        code=library_code("train_gradients"),
-    script:
-        "../../scripts/train_gradients.py"
-
-
-rule hessian:
-    input:
-        dataset=rules.dataset.output[0],
-        model=rules.train.output.model,
-    output:
+        train_gradients=out("influence", "train_gradients.npz"),
         factorised=out("hessian", "hessian.npz"),
         spectrum=report(
             out("hessian", "spectrum.json"),
@@ -31,41 +12,43 @@ rule hessian:
             subcategory="Hessian",
         ),
     log:
-        out("logs", "hessian.log"),
+        out("logs", "derivatives.log"),
     benchmark:
-        out("benchmarks", "hessian.tsv")
+        out("benchmarks", "derivatives.tsv")
     conda:
         "../../envs/tensorflow.yaml"
     threads: 1
     params:
         damping=lambda wc: experiment(wc.exp)["influence"]["damping"],
         batch_size=lambda wc: experiment(wc.exp)["influence"]["batch_size"],
-        code=library_code("hessian"),
+        code=library_code("derivatives"),
     script:
-        "../../scripts/hessian.py"
+        "../../scripts/derivatives.py"
 
 
 # One job per estimator and test point; it reads that test point's own record and that estimator's settings only.
-# Influence functions here, trajectory estimators below: neither job's code holds the other's.
+# Influence functions here, trajectory estimators below: neither job's code holds the other's. The estimators that
+# are cheap per test point (names.ONE_JOB_ESTIMATORS) get one job per experiment instead, after these two rules.
 rule influence:
     input:
         unpack(influence_inputs),
         dataset=rules.dataset.output[0],
         model=rules.train.output.model,
-        test_point=rules.test_point.output[0],
+        test_points=[rules.test_point.output[0]],
     output:
-        table=out("influence", "{estimator}", "{test}.parquet"),
-        diagnostics=out("influence", "{estimator}", "{test}.json"),
+        tables=[out("influence", "{estimator}", "{test}.parquet")],
+        diagnostics=[out("influence", "{estimator}", "{test}.json")],
     log:
         out("logs", "influence", "{estimator}", "{test}.log"),
     benchmark:
         out("benchmarks", "influence", "{estimator}", "{test}.tsv")
     wildcard_constraints:
-        estimator=name_pattern(names.INFLUENCE_FUNCTIONS),
+        estimator=per_test_point(names.INFLUENCE_FUNCTIONS),
     conda:
         "../../envs/tensorflow.yaml"
     threads: 1
     params:
+        estimator=lambda wc: wc.estimator,
         settings=estimator_settings,
         code=library_code("influence"),
     script:
@@ -77,32 +60,70 @@ rule trajectory_influence:
         unpack(influence_inputs),
         dataset=rules.dataset.output[0],
         model=rules.train.output.model,
-        test_point=rules.test_point.output[0],
+        test_points=[rules.test_point.output[0]],
     output:
-        table=out("influence", "{estimator}", "{test}.parquet"),
-        diagnostics=out("influence", "{estimator}", "{test}.json"),
+        tables=[out("influence", "{estimator}", "{test}.parquet")],
+        diagnostics=[out("influence", "{estimator}", "{test}.json")],
     log:
         out("logs", "influence", "{estimator}", "{test}.log"),
     benchmark:
         out("benchmarks", "influence", "{estimator}", "{test}.tsv")
     wildcard_constraints:
-        estimator=name_pattern(names.TRAJECTORY_ESTIMATORS),
+        estimator=per_test_point(names.TRAJECTORY_ESTIMATORS),
     conda:
         "../../envs/tensorflow.yaml"
     threads: 1
     params:
+        estimator=lambda wc: wc.estimator,
         settings=estimator_settings,
         code=library_code("trajectory_influence"),
     script:
         "../../scripts/trajectory_influence.py"
 
 
+# One rule per experiment and cheap estimator (named e.g. exact_mnist_cnn): every test point of the experiment in
+# one job, which rewrites them all when a test point is added.
+for one_exp, one_estimator in one_job_estimators():
+    one_script = (
+        "influence"
+        if one_estimator in names.INFLUENCE_FUNCTIONS
+        else "trajectory_influence"
+    )
+
+    rule:
+        name:
+            f"{one_estimator}_{one_exp}"
+        input:
+            **estimator_inputs(one_exp, one_estimator),
+            dataset=rules.dataset.output[0].format(exp=one_exp),
+            model=rules.train.output.model.format(exp=one_exp),
+            test_points=expand(
+                rules.test_point.output[0], exp=one_exp, test=test_names(one_exp)
+            ),
+        output:
+            tables=influence_files(one_exp, "parquet", estimator=one_estimator),
+            diagnostics=influence_files(one_exp, "json", estimator=one_estimator),
+        log:
+            out("logs", "influence", f"{one_estimator}.log").format(exp=one_exp),
+        benchmark:
+            out("benchmarks", "influence", f"{one_estimator}.tsv").format(exp=one_exp)
+        conda:
+            "../../envs/tensorflow.yaml"
+        threads: 1
+        params:
+            estimator=one_estimator,
+            settings=settings_of(one_exp, one_estimator),
+            code=library_code(one_script),
+        script:
+            f"../../scripts/{one_script}.py"
+
+
 rule all_pairs:
     input:
         dataset=rules.dataset.output[0],
         model=rules.train.output.model,
-        train_gradients=rules.train_gradients.output[0],
-        hessian=rules.hessian.output.factorised,
+        train_gradients=rules.derivatives.output.train_gradients,
+        hessian=rules.derivatives.output.factorised,
     output:
         out("influence", "all_pairs.npz"),
     log:

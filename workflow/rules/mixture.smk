@@ -19,6 +19,8 @@ rule mixture_data:
         "../../scripts/mixture_data.py"
 
 
+# Fits, influence and refits are numpy (models.gaussian_mixture) and never load TensorFlow (tests/test_mixture.py);
+# they run in the TensorFlow env because the estimator code they share with every model can reach it.
 rule mixture_fit:
     input:
         rules.mixture_data.output[0],

@@ -22,12 +22,16 @@ PREDICTIONS = ["position", "original_index", "label", "predicted", "loss"]
 
 SOURCES = ("synthetic", "mnist_bundled", "mnist", "npz", "idx")
 LOGISTIC_REGRESSION, ALL_CNN = "logistic_regression", "all_cnn"
-MODEL_KINDS = (LOGISTIC_REGRESSION, ALL_CNN)
+MODEL_KINDS = (LOGISTIC_REGRESSION, ALL_CNN)  # an experiment's model (`experiments:`)
+GAUSSIAN_MIXTURE = "gaussian_mixture"  # the model of `mixtures:`
 EXACT, CG, LISSA = "exact", "cg", "lissa"  # inverse-Hessian-vector products at the trained parameters
 TRACIN, HYDRA, HYDRA_FREE = "tracin", "hydra", "hydra_free"  # along the recorded training trajectory
 ESTIMATORS = (EXACT, CG, LISSA, TRACIN, HYDRA, HYDRA_FREE)
 INFLUENCE_FUNCTIONS = (EXACT, CG, LISSA)
 TRAJECTORY_ESTIMATORS = (TRACIN, HYDRA, HYDRA_FREE)
+# Estimators whose cost per test point is a gradient and a product: one job serves all of an experiment's test
+# points, so TensorFlow starts once for them; the others get a job per test point.
+ONE_JOB_ESTIMATORS = (EXACT, TRACIN)
 # The section of an experiment's `influence` config that holds an estimator's own settings.
 SETTINGS_SECTIONS = {CG: "cg", LISSA: "lissa", TRACIN: "tracin", HYDRA: "hydra", HYDRA_FREE: "hydra"}
 HYDRA_WINDOWS = ("retrain", "full")

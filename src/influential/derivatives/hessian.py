@@ -83,3 +83,25 @@ class FactorisedHessian:
         coordinates = self.eigenvectors.T @ v
         scale = 1.0 / damped if coordinates.ndim == 1 else (1.0 / damped)[:, None]
         return self.eigenvectors @ (coordinates * scale)
+
+
+class DenseHessianOperator:
+    """v -> (H + damping I) v through the full Hessian, for models small enough to form it (see hessian_operator);
+    LiSSA's recursion forms each minibatch's."""
+
+    def __init__(self, model, theta, x, y, damping: float, batch_size: int):
+        self.model, self.theta, self.x, self.y, self.batch_size = model, theta, x, y, batch_size
+        self.shift = model.regularizer_hessian(theta) + damping * np.eye(model.n_params)
+        self.matrix = model.loss_hessian(theta, x, y, batch_size) + self.shift
+        self.n = len(y)
+
+    def __call__(self, v: np.ndarray) -> np.ndarray:
+        return self.matrix @ v
+
+    def recursion(self, g: np.ndarray, batches: np.ndarray, scale: float) -> np.ndarray:
+        """LiSSA: h <- g + h - (H_batch + damping I) h / scale over the rows of `batches`; returns h / scale."""
+        h = g
+        for batch in batches:
+            batch_hessian = self.model.loss_hessian(self.theta, self.x[batch], self.y[batch], self.batch_size)
+            h = g + h - (batch_hessian + self.shift) @ h / scale
+        return h / scale

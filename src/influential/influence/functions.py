@@ -122,11 +122,15 @@ class ExactInfluence(InverseHvpInfluence):
         """As the other solvers', with every solve at once through the factorisation."""
         return self_influence(self.train_gradients, self.factorised.solve(self.removal.T))
 
+    def matrix(self, test_gradients: np.ndarray) -> np.ndarray:
+        """The predicted change of every test objective whose gradients are the rows of `test_gradients`, for every
+        training point, (n_test, n_train), all at once and without per-point diagnostics."""
+        return (self.factorised.solve(test_gradients.T).T @ self.removal.T) / len(self.removal)
+
     def all_pairs(self, x_test: np.ndarray, y_test: np.ndarray) -> np.ndarray:
-        """Every (test, training) pair at once, float32, without per-point diagnostics."""
+        """Every (test, training) pair of the test examples' losses, float32."""
         test_gradients = gradients.per_example_gradients(self.model, self.theta, x_test, y_test, self.batch_size)
-        s_test = self.factorised.solve(test_gradients.T)
-        return ((s_test.T @ self.removal.T) / len(self.removal)).astype(np.float32)
+        return self.matrix(test_gradients).astype(np.float32)
 
 
 class ConjugateGradientInfluence(InverseHvpInfluence):

@@ -1,6 +1,6 @@
 """What an estimator's workflow job reads, by role: besides the data, the model and the test point's record, what
 the estimator was given ready-made (names.ESTIMATOR_INPUTS: per-example gradients, the factorised Hessian, the
-trajectory); and what it answers for one test point."""
+trajectory); and what it answers for each of a job's test points."""
 
 import logging
 
@@ -28,19 +28,24 @@ def load(estimator: str, files) -> dict:
     return {KEYWORDS[role]: LOADERS[role](files[role]) for role in ESTIMATOR_INPUTS[estimator]}
 
 
-def predict_test_point(build, name: str, settings: dict, files) -> tuple:
-    """The estimator `name`, built by `build` (a family's, or the registry's) from `settings` and the job's input
-    `files` by role (dataset, model, test_point and its cached inputs), on the test point's objective: the influence
-    table and the solve's diagnostics."""
+def predict_test_points(build, name: str, settings: dict, files, test_points) -> list[tuple]:
+    """The estimator `name`, built once by `build` (a family's, or the registry's) from `settings` and the job's
+    input `files` by role (dataset, model and its cached inputs), on each test point's objective (`test_points`:
+    their records' files): per test point, the influence table and the solve's diagnostics."""
     dataset = io.load_dataset(files["dataset"])
     theta, meta = io.load_model(files["model"])
-    point, model = io.read_json(files["test_point"]), models.from_meta(meta)
-    objective = cross_loss.bind(Objective.from_config(point["objective"]), model, dataset)
+    model = models.from_meta(meta)
     estimator = build(name, settings, model, theta, dataset.train.x, dataset.train.y, **load(name, files))
-    position = point["test_position"]
-    change = estimator.change_if_removed(dataset.test.x[[position]], dataset.test.y[[position]], objective)[0]
-    log.info(
-        "%s on %s: predicted changes of its %s from %.3g to %.3g",
-        *(name, point["test"], point["objective_label"], change.min(), change.max()),
-    )
-    return table(dataset.train, name, point["test"], change), {"test": point["test"], **estimator.diagnostics[0]}
+    results = []
+    for path in test_points:
+        point = io.read_json(path)
+        objective = cross_loss.bind(Objective.from_config(point["objective"]), model, dataset)
+        position = point["test_position"]
+        change = estimator.change_if_removed(dataset.test.x[[position]], dataset.test.y[[position]], objective)[0]
+        log.info(
+            "%s on %s: predicted changes of its %s from %.3g to %.3g",
+            *(name, point["test"], point["objective_label"], change.min(), change.max()),
+        )
+        diagnostics = {"test": point["test"], **estimator.diagnostics[0]}
+        results.append((table(dataset.train, name, point["test"], change), diagnostics))
+    return results

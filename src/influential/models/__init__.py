@@ -15,10 +15,12 @@ A model is a small frozen object describing an architecture; its parameters are 
 - when trained by Adam (training.adam): `initial_params(seed)`, `stacked_losses` and `stacked_regularizer` of K
   models at once, `batch_gradients` (per-example gradients as a tensor inside a compiled step).
 
-Logistic regression computes everything in closed form with numpy and loads TensorFlow only for the tensor side;
-the all-CNN gets the generic derivatives by automatic differentiation (models.autodiff) and overrides the two that
-have fast formulas (batched per-example gradients, the layer-block Hessian). Adding a model is one module here, a
-`kind` in names.MODEL_KINDS and its config schema.
+Logistic regression computes everything in closed form with numpy and loads TensorFlow only for the tensor side; the
+Gaussian mixture of `mixtures:` (models.gaussian_mixture) is numpy only, its test objective -log p(y | x) its own
+method, and its jobs build it directly (mixture.fit), so that no other job's code holds it; the all-CNN gets the
+generic derivatives by automatic differentiation (models.autodiff) and overrides the two that have fast formulas
+(batched per-example gradients, the layer-block Hessian). Adding a model is one module here, a `kind` in
+names.MODEL_KINDS and its config schema.
 """
 
 import numpy as np
