@@ -2,20 +2,13 @@
 is left out, by one influence function (exact, CG, LiSSA): one test point per job, or all of an experiment's where an
 estimator's cost per test point is small (names.ONE_JOB_ESTIMATORS)."""
 
-from influential.core import io, job
+from influential.core import job
 from influential.influence import functions, inputs
 
 
 def main(snakemake):
     with job.run(snakemake):
-        name, settings = snakemake.params.estimator, snakemake.params.settings
-        predictions = inputs.predict_test_points(
-            functions.build, name, settings, snakemake.input, snakemake.input.test_points
-        )
-        outputs = zip(snakemake.output.tables, snakemake.output.diagnostics, strict=True)
-        for (table, diagnostics), (table_file, diagnostics_file) in zip(predictions, outputs, strict=True):
-            io.write_table(table, table_file)
-            io.write_json(diagnostics, diagnostics_file)
+        inputs.write_predictions(functions.build, snakemake.params, snakemake.input, snakemake.output)
 
 
 if "snakemake" in globals():

@@ -107,8 +107,13 @@ def test_rules_defined_per_experiment_have_what_every_rule_has():
     assert len(loops) == 2
     for block in loops:
         assert re.search(r"\n    rule:\n        name:\n            f\"", block)
-        script = re.search(r"\n        script:\n            f?\"\.\./\.\./scripts/([{}\w]+)\.py\"", block).group(1)
-        assert f"code=library_code({script.strip('{}') if '{' in script else repr(script)})".replace("'", '"') in block
+        path = r"\n        script:\n(?:            #.*\n)?            \"\.\./\.\./scripts/([{.}\w]+)\.py\""
+        script = re.search(path, block)
+        if script.group(1) == "{params.script}":  # bound when the rule is defined, not when the job runs
+            variable = re.search(r"\n            script=(\w+),", block).group(1)
+            assert f"code=library_code({variable})" in block
+        else:
+            assert f'code=library_code("{script.group(1)}")' in block
         assert "\n        threads: 1\n" in block and "\n        log:\n" in block and "\n        benchmark:\n" in block
         assert '\n        conda:\n            "../../envs/tensorflow.yaml"' in block
 

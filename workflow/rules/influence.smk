@@ -113,9 +113,11 @@ for one_exp, one_estimator in one_job_estimators():
         params:
             estimator=one_estimator,
             settings=settings_of(one_exp, one_estimator),
+            script=one_script,
             code=library_code(one_script),
         script:
-            f"../../scripts/{one_script}.py"
+            # from params: a path that names the loop's variable would read it when the job runs, after the loop
+            "../../scripts/{params.script}.py"
 
 
 rule all_pairs:

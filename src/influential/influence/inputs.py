@@ -49,3 +49,15 @@ def predict_test_points(build, name: str, settings: dict, files, test_points) ->
         diagnostics = {"test": point["test"], **estimator.diagnostics[0]}
         results.append((table(dataset.train, name, point["test"], change), diagnostics))
     return results
+
+
+def write_predictions(build, params, files, output) -> None:
+    """A workflow job's whole work: its estimator (`params.estimator`, `params.settings`) on each of its test points
+    (`files.test_points`), each table and diagnostics written to the matching `output.tables` and
+    `output.diagnostics`."""
+    predictions = predict_test_points(build, params.estimator, params.settings, files, files.test_points)
+    for (change_table, diagnostics), table_file, diagnostics_file in zip(
+        predictions, output.tables, output.diagnostics, strict=True
+    ):
+        io.write_table(change_table, table_file)
+        io.write_json(diagnostics, diagnostics_file)
