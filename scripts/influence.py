@@ -8,7 +8,7 @@ from influential.influence import functions, inputs
 
 def main(snakemake):
     with job.run(snakemake):
-        inputs.write_predictions(functions.build, snakemake.params, snakemake.input, snakemake.output)
+        inputs.write_predictions(functions, snakemake.params, snakemake.input, snakemake.output)
 
 
 if "snakemake" in globals():

@@ -8,7 +8,7 @@ from influential.influence import inputs, registry
 
 def main(snakemake):
     with job.run(snakemake):
-        inputs.write_predictions(registry.build, snakemake.params, snakemake.input, snakemake.output)
+        inputs.write_predictions(registry, snakemake.params, snakemake.input, snakemake.output)
 
 
 if "snakemake" in globals():

@@ -84,7 +84,8 @@ def test_each_jobs_code_holds_only_what_it_runs():
         assert not closure(script) & (choosing | {"influential.testpoints.cross_loss"}), script
         assert not {m for m in closure(script) if m.startswith("influential.figures")}, script
     trajectory = {"influential.influence.hydra", "influential.influence.tracin", "influential.training.adam",
-                  "influential.training.replay", "influential.loo.retrain"}  # fmt: skip
+                  "influential.training.replay", "influential.training.trajectory", "influential.training.optimizer",
+                  "influential.loo.retrain"}  # fmt: skip
     assert not closure("influence") & trajectory
     assert "influential.influence.hydra" in closure("trajectory_influence")
     assert not closure("mixture_data") & {

@@ -18,7 +18,7 @@ import time
 import numpy as np
 import scipy.sparse.linalg
 
-from influential.core import names
+from influential.core import io, names
 from influential.core.errors import InputError
 from influential.derivatives import gradients
 from influential.derivatives import hessian as hs
@@ -26,6 +26,14 @@ from influential.testpoints.cross_loss import BoundObjective, bind
 from influential.testpoints.objectives import Objective
 
 log = logging.getLogger(__name__)
+
+
+def load_train_gradients(path) -> np.ndarray:
+    return io.load_arrays(path)["gradients"]
+
+
+# What the workflow caches for these estimators, read by role (influence.inputs)
+LOADERS = {names.TRAIN_GRADIENTS: load_train_gradients, names.HESSIAN: hs.FactorisedHessian.load}
 
 
 def objective_or_loss(model, objective: BoundObjective | None) -> BoundObjective:

@@ -1,41 +1,39 @@
 """What an estimator's workflow job reads, by role: besides the data, the model and the test point's record, what
 the estimator was given ready-made (names.ESTIMATOR_INPUTS: per-example gradients, the factorised Hessian, the
-trajectory); and what it answers for each of a job's test points."""
+trajectory), read by its family's loaders (influence.functions.LOADERS, influence.registry.LOADERS: so that an
+influence function's job does not reach the trajectory's code); and what it answers for each of a job's test
+points."""
 
 import logging
 
 from influential import models
 from influential.core import io
 from influential.core.names import ESTIMATOR_INPUTS, HESSIAN, TRAIN_GRADIENTS, TRAJECTORY
-from influential.derivatives.hessian import FactorisedHessian
 from influential.influence.tables import table
 from influential.testpoints import cross_loss
 from influential.testpoints.objectives import Objective
-from influential.training.trajectory import Trajectory
 
 log = logging.getLogger(__name__)
 
-LOADERS = {
-    TRAIN_GRADIENTS: lambda path: io.load_arrays(path)["gradients"],
-    HESSIAN: FactorisedHessian.load,
-    TRAJECTORY: Trajectory.load,
-}
 KEYWORDS = {TRAIN_GRADIENTS: "train_gradients", HESSIAN: "factorised", TRAJECTORY: "trajectory"}
 
 
-def load(estimator: str, files) -> dict:
-    """The estimator's cached inputs, from `files` (a job's input by role), as `build` takes them."""
-    return {KEYWORDS[role]: LOADERS[role](files[role]) for role in ESTIMATOR_INPUTS[estimator]}
+def load(estimator: str, files, loaders: dict) -> dict:
+    """The estimator's cached inputs, from `files` (a job's input by role) by `loaders` (by role), as `build` takes
+    them."""
+    return {KEYWORDS[role]: loaders[role](files[role]) for role in ESTIMATOR_INPUTS[estimator]}
 
 
-def predict_test_points(build, name: str, settings: dict, files, test_points) -> list[tuple]:
-    """The estimator `name`, built once by `build` (a family's, or the registry's) from `settings` and the job's
-    input `files` by role (dataset, model and its cached inputs), on each test point's objective (`test_points`:
-    their records' files): per test point, the influence table and the solve's diagnostics."""
+def predict_test_points(family, name: str, settings: dict, files, test_points) -> list[tuple]:
+    """The estimator `name`, built once by `family` (influence.functions, or the registry for any estimator: its
+    `build` and `LOADERS`) from `settings` and the job's input `files` by role (dataset, model and its cached
+    inputs), on each test point's objective (`test_points`: their records' files): per test point, the influence
+    table and the solve's diagnostics."""
     dataset = io.load_dataset(files["dataset"])
     theta, meta = io.load_model(files["model"])
     model = models.from_meta(meta)
-    estimator = build(name, settings, model, theta, dataset.train.x, dataset.train.y, **load(name, files))
+    cached = load(name, files, family.LOADERS)
+    estimator = family.build(name, settings, model, theta, dataset.train.x, dataset.train.y, **cached)
     results = []
     for path in test_points:
         point = io.read_json(path)
@@ -51,11 +49,11 @@ def predict_test_points(build, name: str, settings: dict, files, test_points) ->
     return results
 
 
-def write_predictions(build, params, files, output) -> None:
+def write_predictions(family, params, files, output) -> None:
     """A workflow job's whole work: its estimator (`params.estimator`, `params.settings`) on each of its test points
     (`files.test_points`), each table and diagnostics written to the matching `output.tables` and
     `output.diagnostics`."""
-    predictions = predict_test_points(build, params.estimator, params.settings, files, files.test_points)
+    predictions = predict_test_points(family, params.estimator, params.settings, files, files.test_points)
     for (change_table, diagnostics), table_file, diagnostics_file in zip(
         predictions, output.tables, output.diagnostics, strict=True
     ):

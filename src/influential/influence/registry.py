@@ -5,6 +5,11 @@ import numpy as np
 
 from influential.core import names
 from influential.core.errors import InputError
+from influential.influence.functions import LOADERS as FUNCTION_LOADERS
+from influential.training.trajectory import Trajectory
+
+# What the workflow caches for any estimator, read by role (influence.inputs)
+LOADERS = {**FUNCTION_LOADERS, names.TRAJECTORY: Trajectory.load}
 
 
 def build(
