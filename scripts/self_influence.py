@@ -3,7 +3,7 @@ a baseline (the training loss, a random order)."""
 
 from influential import models
 from influential.core import io, job, names
-from influential.influence import inputs, registry
+from influential.influence import inputs
 from influential.mislabel import ranking, scores
 
 
@@ -13,7 +13,7 @@ def main(snakemake):
         theta, meta = io.load_model(snakemake.input.model)
         ranker, train = snakemake.wildcards.ranker, dataset.train
         cached = (
-            inputs.load(ranker, snakemake.input, registry.LOADERS) if ranker in names.SELF_INFLUENCE_ESTIMATORS else {}
+            inputs.load(ranker, snakemake.input, scores.LOADERS) if ranker in names.SELF_INFLUENCE_ESTIMATORS else {}
         )
         score = scores.scores(ranker, snakemake.params.settings, models.from_meta(meta), theta, train, cached)
         log.info("%s: scores from %.3g to %.3g over %d training points", ranker, score.min(), score.max(), len(train))

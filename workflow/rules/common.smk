@@ -90,19 +90,37 @@ def influence_files(exp, suffix, tests=None, estimator=None):
     )
 
 
+def one_job(exp, name):
+    """Whether all test points of `exp` go to one job for estimator `name` (names.ONE_JOB_ESTIMATORS): not for the
+    estimator that chooses the points to retrain, whose tables the selection and the parameter change read, so
+    that a new test point never reruns them."""
+    loo = experiment(exp)["loo"]
+    chooses = loo["method"] in names.RETRAINING and loo["estimator"] == name
+    return name in names.ONE_JOB_ESTIMATORS and not chooses
+
+
 def one_job_estimators():
-    """(experiment, estimator) pairs whose test points all go to one job (names.ONE_JOB_ESTIMATORS)."""
+    """(experiment, estimator) pairs whose test points all go to one job."""
     return [
         (exp, name)
         for exp in EXPERIMENTS
         for name in estimators(exp)
-        if name in names.ONE_JOB_ESTIMATORS
+        if one_job(exp, name)
     ]
 
 
 def per_test_point(family):
-    """A wildcard pattern for the estimators of `family` that get a job per test point."""
-    return name_pattern([n for n in family if n not in names.ONE_JOB_ESTIMATORS])
+    """A wildcard pattern for the estimators of `family` that get a job per test point, in the experiments where
+    they do (a fixed-width look-behind at the experiment's folder per alternative, as one wildcard cannot name
+    another)."""
+    return name_pattern(
+        [
+            f"(?<=/{exp}/influence/){name}"
+            for exp in EXPERIMENTS
+            for name in family
+            if name in estimators(exp) and not one_job(exp, name)
+        ]
+    )
 
 
 ESTIMATOR_INPUT_FILES = {

@@ -1,15 +1,14 @@
-"""Every estimator by name (names.ESTIMATORS), for a caller that holds any of them: each family's module is imported
-only when its estimator is built, so an influence function never loads the trajectory machinery."""
+"""Every estimator by name (names.ESTIMATORS), for a caller that holds any of them: HYDRA's module (which loads
+TensorFlow) is imported only when its estimator is built."""
 
 import numpy as np
 
 from influential.core import names
 from influential.core.errors import InputError
-from influential.influence.functions import LOADERS as FUNCTION_LOADERS
-from influential.training.trajectory import Trajectory
+from influential.influence import functions, tracin
 
 # What the workflow caches for any estimator, read by role (influence.inputs)
-LOADERS = {**FUNCTION_LOADERS, names.TRAJECTORY: Trajectory.load}
+LOADERS = functions.LOADERS | tracin.LOADERS
 
 
 def build(
@@ -28,13 +27,9 @@ def build(
     per-example gradients and the factorised Hessian (influence functions), the training trajectory (TracIn,
     HYDRA)."""
     if name in names.INFLUENCE_FUNCTIONS:
-        from influential.influence import functions
-
         cached = {"train_gradients": train_gradients, "factorised": factorised}
         return functions.build(name, settings, model, theta, x_train, y_train, **cached)
     if name == names.TRACIN:
-        from influential.influence import tracin
-
         return tracin.build(settings, model, x_train, y_train, trajectory=trajectory)
     if name in (names.HYDRA, names.HYDRA_FREE):
         from influential.influence import hydra

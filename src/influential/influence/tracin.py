@@ -12,6 +12,9 @@ from influential.influence.functions import objective_or_loss
 from influential.testpoints.cross_loss import BoundObjective
 from influential.training.trajectory import Trajectory
 
+# What the workflow caches for TracIn (and HYDRA), read by role (influence.inputs)
+LOADERS = {names.TRAJECTORY: Trajectory.load}
+
 log = logging.getLogger(__name__)
 
 

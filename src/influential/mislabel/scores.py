@@ -7,6 +7,9 @@ from influential.core import names
 from influential.data.splits import Split
 from influential.influence import functions, tracin
 
+# What the rankers' estimators read, by role (influence.inputs.load)
+LOADERS = functions.LOADERS | tracin.LOADERS
+
 
 def scores(ranker: str, settings: dict, model, theta: np.ndarray, train: Split, cached: dict) -> np.ndarray:
     """One score per training point, higher = more suspect. `settings`: the estimator's (as its influence jobs get
