@@ -2,6 +2,7 @@
 full Hessian, Hessian-vector products, and a factorisation that turns every later solve into two matrix products."""
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import scipy.linalg
@@ -87,13 +88,17 @@ class FactorisedHessian:
 
 class DenseHessianOperator:
     """v -> (H + damping I) v through the full Hessian, for models small enough to form it (see hessian_operator);
-    LiSSA's recursion forms each minibatch's."""
+    LiSSA's recursion forms each minibatch's. H is formed on the first product only: an exact estimator that
+    factorises its own Hessian never asks for one unless it reports a residual."""
 
     def __init__(self, model, theta, x, y, damping: float, batch_size: int):
         self.model, self.theta, self.x, self.y, self.batch_size = model, theta, x, y, batch_size
         self.shift = model.regularizer_hessian(theta) + damping * np.eye(model.n_params)
-        self.matrix = model.loss_hessian(theta, x, y, batch_size) + self.shift
         self.n = len(y)
+
+    @cached_property
+    def matrix(self) -> np.ndarray:
+        return self.model.loss_hessian(self.theta, self.x, self.y, self.batch_size) + self.shift
 
     def __call__(self, v: np.ndarray) -> np.ndarray:
         return self.matrix @ v
