@@ -552,11 +552,15 @@ def test_adding_a_test_objective_retrains_and_refits_nothing(tiny_run, tmp_path)
     assert {"tracin_tiny_cnn", "exact_tiny_synthetic"} <= rules  # every test point in one job
 
 
-def test_a_lost_chunk_is_the_only_one_retrained(tiny_run, tmp_path):
+def test_a_lost_chunk_comes_back_and_raising_k_only_adds_chunks(tiny_run, tmp_path):
+    """Chunks on disk are kept whole: a lost one is planned again under its own name, a larger k adds chunks, and no
+    other chunk is redone. One rerun for both, as each costs a retraining: with k raised, the lost chunk's points
+    are cut into chunks with the new ones and retrained to the same values."""
     workdir = copy_of(tiny_run, tmp_path / "copy")
     exp = workdir / "results" / "tiny_cnn"
-    before = pd.read_parquet(exp / "loo" / "actual.parquet")
-    lost = next(iter(chunk_files(exp).values()))
+    old = pd.read_parquet(exp / "loo" / "actual.parquet")
+    lost, *others = chunk_files(exp).values()
+    kept = {path: path.stat().st_mtime_ns for path in others}
     lost.unlink()
     jobs, _ = planned_jobs(workdir)
     assert [wildcards["chunk"] for rule, wildcards in jobs if rule == "loo_chunk"] == [lost.stem]
@@ -564,12 +568,18 @@ def test_a_lost_chunk_is_the_only_one_retrained(tiny_run, tmp_path):
         "loo_objective", "loo_gather", "evaluate", "plot_influence_vs_loo", "embedding_metrics", "embedding_tables",
     }  # fmt: skip
     assert {rule for rule, _ in jobs} <= {"loo_chunk", *downstream, "learned_metric_tiny_cnn", "plot_embeddings"}
+
+    edit_config(workdir, lambda experiments: experiments["tiny_cnn"]["loo"].update(k=6))
     result = snakemake(workdir)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert lost.exists()
-    pd.testing.assert_frame_equal(
-        pd.read_parquet(exp / "loo" / "actual.parquet").drop(columns="seconds"), before.drop(columns="seconds")
-    )
+    assert {path: path.stat().st_mtime_ns for path in others} == kept  # not one chunk redone
+    assert len(chunk_files(exp)) > len(others) + 1
+    assert len(pd.read_csv(exp / "loo" / "selected.csv")) == 12
+    new = pd.read_parquet(exp / "loo" / "actual.parquet")
+    both = new.merge(old, on=["test", "train_position"], suffixes=("", "_old"))
+    assert len(both) == len(old)  # the lost chunk's points among them
+    for column in (names.ACTUAL, names.RAW):
+        np.testing.assert_array_equal(both[column], both[f"{column}_old"])
 
 
 def test_a_damaged_chunk_stops_the_run_with_its_name(tiny_run, tmp_path):
@@ -588,24 +598,6 @@ def test_a_damaged_chunk_stops_the_run_with_its_name(tiny_run, tmp_path):
     ), result.stderr[-2000:]
     assert "Traceback" not in result.stderr
     assert {path: path.read_bytes() for path in others} == kept  # the other chunks, untouched
-
-
-def test_raising_k_only_adds_chunks(tiny_run, tmp_path):
-    workdir = copy_of(tiny_run, tmp_path / "copy")
-    exp = workdir / "results" / "tiny_cnn"
-    before = {name: path.stat().st_mtime_ns for name, path in chunk_files(exp).items()}
-    old = pd.read_parquet(exp / "loo" / "actual.parquet")
-    edit_config(workdir, lambda experiments: experiments["tiny_cnn"]["loo"].update(k=6))
-    result = snakemake(workdir)
-    assert result.returncode == 0, result.stderr[-2000:]
-    after = chunk_files(exp)
-    assert {name: after[name].stat().st_mtime_ns for name in before} == before  # not one chunk redone
-    assert len(after) > len(before)
-    assert len(pd.read_csv(exp / "loo" / "selected.csv")) == 12
-    new = pd.read_parquet(exp / "loo" / "actual.parquet")
-    kept = new.merge(old, on=["test", "train_position"], suffixes=("", "_old"))
-    assert len(kept) == len(old)
-    np.testing.assert_array_equal(kept[names.ACTUAL], kept[f"{names.ACTUAL}_old"])
 
 
 def test_adding_a_test_point_plans_only_its_jobs_and_the_aggregations(tiny_run, tmp_path):

@@ -1,5 +1,6 @@
 """Validation of the workflow configuration against its JSON schema, with defaults and one-line errors."""
 
+import copy
 import difflib
 from collections.abc import Mapping
 from pathlib import Path
@@ -9,6 +10,10 @@ import yaml
 
 from influential.core import names
 from influential.core.errors import InputError
+
+# libyaml where the wheel has it: the Snakefile loads the schema and validates the config on every invocation
+SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+SafeDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 class ConfigError(InputError):
@@ -23,14 +28,15 @@ def _with_defaults(validator_class):
         if isinstance(instance, dict):
             for name, subschema in properties.items():
                 if isinstance(subschema, dict) and "default" in subschema:
-                    instance.setdefault(name, _copy(subschema["default"]))
+                    instance.setdefault(name, copy.deepcopy(subschema["default"]))
         yield from validate_properties(validator, properties, instance, schema)
 
     return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
 
 
-def _copy(value):
-    return yaml.safe_load(yaml.safe_dump(value))
+def _plain_copy(value):
+    """A deep copy made of plain YAML types (dicts, lists, scalars), whatever mappings or sequences came in."""
+    return yaml.load(yaml.dump(value, Dumper=SafeDumper), Loader=SafeLoader)
 
 
 def _describe(error: jsonschema.ValidationError) -> str:
@@ -70,7 +76,7 @@ def _fill_names(node):
 
 
 def load_schema(path: str | Path) -> dict:
-    return _fill_names(yaml.safe_load(Path(path).read_text()))
+    return _fill_names(yaml.load(Path(path).read_text(), Loader=SafeLoader))
 
 
 def load_yaml(path: str | Path) -> dict:
@@ -90,7 +96,7 @@ def validate(config: Mapping, schema: Mapping) -> dict:
 
     Raises ConfigError with a single line "config: <dotted.key>: <problem>" for the most relevant error.
     """
-    instance = _copy(dict(config))
+    instance = _plain_copy(dict(config))
     validator_class = _with_defaults(jsonschema.validators.validator_for(schema))
     error = _most_relevant(list(validator_class(schema).iter_errors(instance)))
     if error is not None:

@@ -8,15 +8,18 @@ module stays light enough for the Snakefile.
 
 import ast
 import hashlib
+from functools import cache
 from pathlib import Path
 
 PACKAGE = "influential"
 LIBRARY = Path(__file__).resolve().parents[1]  # the package, above core/
 
 
-def imported_modules(source: str) -> set[str]:
+@cache
+def imported_modules(source: str) -> frozenset[str]:
     """Dotted names under the package that a source file imports anywhere (at the top or inside a function);
-    `from influential import io` counts as both `influential` and `influential.io`."""
+    `from influential import io` counts as both `influential` and `influential.io`. Cached by source text: the
+    Snakefile asks for every rule's closure, which share most of their modules."""
     found = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
@@ -29,7 +32,7 @@ def imported_modules(source: str) -> set[str]:
             parts = name.split(".")
             # importing a.b.c runs the packages a and a.b first
             found.update(".".join(parts[:i]) for i in range(1, len(parts) + 1) if parts[0] == PACKAGE)
-    return found
+    return frozenset(found)
 
 
 def module_file(name: str, root: Path = LIBRARY) -> Path | None:
@@ -45,7 +48,7 @@ def module_file(name: str, root: Path = LIBRARY) -> Path | None:
 
 def closure(script: str | Path, root: Path = LIBRARY) -> list[str]:
     """Every library module a script reaches, sorted."""
-    reached, pending = set(), imported_modules(Path(script).read_text())
+    reached, pending = set(), set(imported_modules(Path(script).read_text()))
     while pending:
         name = pending.pop()
         path = module_file(name, root)
