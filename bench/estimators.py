@@ -1,8 +1,8 @@
-"""P4: what each influence estimator costs per test point, side by side, at the default run's scale.
+"""P4: what each influence estimator costs per test point, side by side, at presets/cnn.yaml's scale.
 
     python bench/estimators.py [--train 1000] [--test-points 2] [--steps 4000] [--window 300] [--out bench/results]
 
-Trains the all-CNN on --train bundled digits as the default run does (Adam, 4,000 steps of 100, its trajectory
+Trains the all-CNN on --train bundled digits as presets/cnn.yaml does (Adam, 4,000 steps of 100, its trajectory
 recorded every 100 steps), then times every estimator on the same test points in one process: exact (with its
 one-off gradients, Hessian and eigendecomposition apart), cg, lissa, tracin (10 checkpoints), and HYDRA over a
 --window-step retraining window, Hessian-aware and Hessian-free. The cost for every test point of the test split
