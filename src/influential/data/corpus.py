@@ -40,7 +40,7 @@ def read_bundled(path: str | Path, genres: list[str] | None = None) -> Text:
         if unknown:
             known = ", ".join(sorted(set(document_genre.tolist())))
             raise InputError(f"corpus.genres: {', '.join(unknown)} not in {path} (its genres: {known})")
-    kept = np.flatnonzero(np.isin(document_genre, genres if genres is not None else document_genre))
+    kept = np.arange(len(documents)) if genres is None else np.flatnonzero(np.isin(document_genre, genres))
     chosen = np.flatnonzero(np.isin(sentence_document, kept))
     return Text(
         [vocabulary[tokens[offsets[i] : offsets[i + 1]]].tolist() for i in chosen],
