@@ -68,6 +68,13 @@ localrules:
     plot_mixture,
     mislabel_evaluate,
     plot_mislabel,
+    word_corpus,
+    word_objectives,
+    word_loo_select,
+    word_loo_gather,
+    word_evaluate,
+    word_units,
+    plot_words,
 
 
 include: "workflow/rules/data.smk"
@@ -79,6 +86,7 @@ include: "workflow/rules/embeddings.smk"
 include: "workflow/rules/plots.smk"
 include: "workflow/rules/mixture.smk"
 include: "workflow/rules/mislabel.smk"
+include: "workflow/rules/words.smk"
 
 
 rule all:

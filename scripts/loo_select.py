@@ -1,4 +1,5 @@
-"""The union over test points of the top-k training points by predicted influence, cut into retraining chunks."""
+"""The union over test points (or word objectives) of the top-k training points (units) by predicted influence, cut
+into retraining chunks."""
 
 from influential.core import io, job
 from influential.core.names import PREDICTED
@@ -8,7 +9,8 @@ from influential.loo import plan
 def main(snakemake):
     with job.run(snakemake) as log:
         tables = [io.read_table(path, ["test", "train_position", PREDICTED]) for path in snakemake.input.predicted]
-        chosen = plan.selection({table["test"].iloc[0]: table for table in tables}, snakemake.params.k)
+        by_test = {test: part for table in tables for test, part in table.groupby("test", sort=False)}
+        chosen = plan.selection(by_test, snakemake.params.k)
         retrained = plan.retrained_chunks(snakemake.params.chunks)
         chunks = plan.plan_chunks(chosen["train_position"], retrained, snakemake.params.chunk_size)
         kept = sorted(set(chunks["chunk"]) & set(retrained))

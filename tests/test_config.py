@@ -116,7 +116,7 @@ def test_duplicate_test_point_names_are_rejected(schema):
 def test_run_must_name_declared_experiments(schema):
     config = minimal()
     config["run"] = ["exp", "nope"]
-    assert error_of(config, schema) == "config: run: no experiment or mixture named 'nope'"
+    assert error_of(config, schema) == "config: run: no experiment, mixture or word_embeddings named 'nope'"
 
 
 def test_mixtures_are_filled_in_and_checked(schema):
@@ -146,7 +146,50 @@ def test_mixtures_are_filled_in_and_checked(schema):
         "config: mixtures: 'exp' is also an experiment (one results/ folder)"
     )
     assert error_of({"experiments": {}}, schema) == (
-        "config: experiments: none declared (declare at least one experiment or mixture)"
+        "config: experiments: none declared (declare at least one experiment, mixture or word_embeddings)"
+    )
+
+
+def test_word_embeddings_are_filled_in_and_checked(schema):
+    weat = {
+        "name": "bias",
+        "kind": "weat",
+        "targets": ["male_terms", "female_terms"],
+        "attributes": [["a", "b"], "family"],
+    }
+    config = cfg.validate({"word_embeddings": {"words": {"objectives": [weat]}}}, schema)["word_embeddings"]["words"]
+    assert config["corpus"] == {"source": "brown", "genres": None, "min_count": 5, "unit": "sentence"}
+    assert config["model"] == {"dim": 100, "window": 5, "negatives": 5, "subsample": 0.0, "l2": 1e-4, "seed": 0}
+    assert config["training"]["steps"] == 2000 and config["training"]["seed"] == 0
+    assert config["influence"]["estimators"] == ["block", "cg"]
+    assert config["loo"] == {
+        "method": "warm_start",
+        "estimator": "block",
+        "k": 10,
+        "chunk_size": 10,
+        "steps": 300,
+        "batch_size": 100,
+        "learning_rate": None,
+        "seed": 0,
+    }
+    near = {"name": "near", "kind": "distance", "words": ["he", "she"]}
+    problems = {
+        "config: word_embeddings.w.corpus.file: required for source 'text'": {"corpus": {"source": "text"}},
+        "config: word_embeddings.w.objectives: duplicated name 'near'": {"objectives": [near, near]},
+        "config: word_embeddings.w.loo.estimator: 'block' is not in influence.estimators": {
+            "influence": {"estimators": ["cg"]}
+        },
+        "config: word_embeddings.w.objectives.0: 'attributes' is a required property": {
+            "objectives": [{"name": "x", "kind": "weat", "targets": ["male_terms", "female_terms"]}]
+        },
+        "config: word_embeddings.w.corpus.unit: 'paragraph' is not one of 'sentence', 'document'": {
+            "corpus": {"unit": "paragraph"}
+        },
+    }
+    for message, settings in problems.items():
+        assert error_of({"word_embeddings": {"w": {"objectives": [near]} | settings}}, schema) == message
+    assert error_of(minimal() | {"word_embeddings": {"exp": {"objectives": [near]}}}, schema) == (
+        "config: word_embeddings: 'exp' is also an experiment (one results/ folder)"
     )
 
 

@@ -5,9 +5,12 @@ import csv
 
 from influential.core import contract, names, provenance
 
-RUN = config.get("run", [*config["experiments"], *config["mixtures"]])
+RUN = config.get(
+    "run", [*config["experiments"], *config["mixtures"], *config["word_embeddings"]]
+)
 EXPERIMENTS = [name for name in RUN if name in config["experiments"]]
 MIXTURES = [name for name in RUN if name in config["mixtures"]]
+WORDS = [name for name in RUN if name in config["word_embeddings"]]
 
 
 def experiment(exp):
@@ -16,6 +19,10 @@ def experiment(exp):
 
 def mixture_settings(mix):
     return config["mixtures"][mix]
+
+
+def word_settings(word):
+    return config["word_embeddings"][word]
 
 
 def test_names(exp):
@@ -58,6 +65,11 @@ def out(*parts):
 def mix_out(*parts):
     """A path under results/{mix}/ (a mixture experiment's)."""
     return os.path.join("results", "{mix}", *parts)
+
+
+def word_out(*parts):
+    """A path under results/{word}/ (a word-embedding experiment's)."""
+    return os.path.join("results", "{word}", *parts)
 
 
 def library_code(script):
@@ -354,12 +366,64 @@ def mixture_targets():
     return expand(targets, mix=MIXTURES)
 
 
-def all_targets():
-    return mixture_targets() + [
-        target
-        for exp in EXPERIMENTS
-        for target in experiment_targets(exp) + embedding_targets(exp)
+def word_targets():
+    targets = [word_out("tables", "influential_units.csv")]
+    for word in WORDS:
+        if word_settings(word)["loo"]["method"] != "none":
+            targets += expand(
+                [
+                    word_out("tables", "agreement.csv"),
+                    word_out("figures", "pred_vs_actual.png"),
+                ],
+                word=word,
+            )
+    return expand(targets, word=WORDS)
+
+
+def corpus_source(wildcards):
+    """The text a word-embedding experiment reads: the bundled Brown corpus, or the user's file."""
+    corpus = word_settings(wildcards.word)["corpus"]
+    return corpus["file"] if corpus["source"] == "text" else "resources/brown.npz"
+
+
+def measured_units(wildcards):
+    """The units' measured changes, where retraining runs."""
+    if word_settings(wildcards.word)["loo"]["method"] == "none":
+        return []
+    return rules.word_loo_gather.output[0].format(word=wildcards.word)
+
+
+def word_chunks(word):
+    """A word-embedding experiment's retraining chunks, known once word_loo_select has run."""
+    plan = read_plan(checkpoints.word_loo_select.get(word=word).output.plan)
+    return [
+        word_out("loo", "chunks", f"{c}.parquet").format(word=word)
+        for c in sorted({c for _, c in plan})
     ]
+
+
+def word_chunk_positions(wildcards):
+    """A chunk's left-out units, read from the plan as chunk_positions reads the all-CNN's."""
+    plan = read_plan(word_out("loo", "plan.csv").format(word=wildcards.word))
+    return [position for position, chunk in plan if chunk == wildcards.chunk]
+
+
+def word_chunk_runtime(wildcards):
+    """Minutes a chunk job may take, as loo_chunk_runtime."""
+    loo = word_settings(wildcards.word)["loo"]
+    return 10 + 2 * loo["steps"] * (loo["chunk_size"] + 1) // (20 * 60)
+
+
+def all_targets():
+    return (
+        mixture_targets()
+        + word_targets()
+        + [
+            target
+            for exp in EXPERIMENTS
+            for target in experiment_targets(exp) + embedding_targets(exp)
+        ]
+    )
 
 
 def all_chunks(wildcards):
@@ -371,12 +435,17 @@ def all_chunks(wildcards):
         for exp in EXPERIMENTS
         if experiment(exp)["loo"]["method"] in names.RETRAINING
     ]
-    return [chunk for exp in retrained for chunk in loo_chunks(exp)]
+    words = [word for word in WORDS if word_settings(word)["loo"]["method"] != "none"]
+    return [chunk for exp in retrained for chunk in loo_chunks(exp)] + [
+        chunk for word in words for chunk in word_chunks(word)
+    ]
 
 
 wildcard_constraints:
     exp=name_pattern(EXPERIMENTS),
     mix=name_pattern(MIXTURES),
+    word=name_pattern(WORDS),
+    word_estimator=name_pattern(names.WORD_ESTIMATORS),
     model=name_pattern(names.MIXTURE_MODELS),
     ranker=name_pattern(names.MISLABEL_RANKERS),
     test=name_pattern(sorted({t for exp in EXPERIMENTS for t in test_names(exp)})),

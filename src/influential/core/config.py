@@ -107,17 +107,30 @@ def validate(config: Mapping, schema: Mapping) -> dict:
 
 def _check_semantics(config: dict) -> None:
     """Rules that a JSON schema cannot state clearly."""
-    experiments, mixtures = config["experiments"], config["mixtures"]
-    if not experiments and not mixtures:
-        raise ConfigError("config: experiments: none declared (declare at least one experiment or mixture)")
-    both = sorted(set(experiments) & set(mixtures))
-    if both:
-        raise ConfigError(f"config: mixtures: {', '.join(map(repr, both))} is also an experiment (one results/ folder)")
-    unknown = [name for name in config.get("run", []) if name not in experiments and name not in mixtures]
+    experiments, mixtures, words = config["experiments"], config["mixtures"], config["word_embeddings"]
+    if not experiments and not mixtures and not words:
+        raise ConfigError(
+            "config: experiments: none declared (declare at least one experiment, mixture or word_embeddings)"
+        )
+    for section, declared_here, other in (
+        ("mixtures", mixtures, experiments),
+        ("word_embeddings", words, experiments),
+        ("word_embeddings", words, mixtures),
+    ):
+        both = sorted(set(declared_here) & set(other))
+        if both:
+            what = "an experiment" if other is experiments else "a mixture"
+            raise ConfigError(f"config: {section}: {', '.join(map(repr, both))} is also {what} (one results/ folder)")
+    declared = {*experiments, *mixtures, *words}
+    unknown = [name for name in config.get("run", []) if name not in declared]
     if unknown:
-        raise ConfigError(f"config: run: no experiment or mixture named {', '.join(map(repr, unknown))}")
+        raise ConfigError(
+            f"config: run: no experiment, mixture or word_embeddings named {', '.join(map(repr, unknown))}"
+        )
     for name, mixture in mixtures.items():
         _check_mixture(mixture, f"config: mixtures.{name}")
+    for name, settings in words.items():
+        _check_word_embedding(settings, f"config: word_embeddings.{name}")
     for exp_name, exp in config["experiments"].items():
         where = f"config: experiments.{exp_name}"
         dataset = exp["dataset"]
@@ -193,6 +206,20 @@ def _check_mixture(mixture: dict, where: str) -> None:
     n, shown = len(data["means"]) * data["n_per_class"], mixture["figures"]["test_point"]
     if shown is not None and shown >= n:
         raise ConfigError(f"{where}.figures.test_point: {shown} is outside the data (0..{n - 1})")
+
+
+def _check_word_embedding(settings: dict, where: str) -> None:
+    corpus, objectives, loo = settings["corpus"], settings["objectives"], settings["loo"]
+    if corpus["source"] == "text" and "file" not in corpus:
+        raise ConfigError(f"{where}.corpus.file: required for source 'text'")
+    if corpus["source"] == "text" and corpus["genres"] is not None:
+        raise ConfigError(f"{where}.corpus.genres: the Brown corpus' genres; a text file has none (remove it)")
+    chosen = [objective["name"] for objective in objectives]
+    duplicated = sorted({n for n in chosen if chosen.count(n) > 1})
+    if duplicated:
+        raise ConfigError(f"{where}.objectives: duplicated name {', '.join(map(repr, duplicated))}")
+    if loo["method"] != "none" and loo["estimator"] not in settings["influence"]["estimators"]:
+        raise ConfigError(f"{where}.loo.estimator: {loo['estimator']!r} is not in influence.estimators")
 
 
 def _check_objectives(exp: dict, where: str) -> None:

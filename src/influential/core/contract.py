@@ -27,3 +27,23 @@ def estimator(experiment: dict, name: str) -> dict:
     if section == "hydra" and influence["hydra"]["window"] == "retrain":
         chosen |= {"retrain": retraining(experiment), "schedule": experiment["training"]}
     return chosen
+
+
+def word_pairs(settings: dict) -> dict:
+    """The model settings a word-embedding experiment's pairs depend on (not the dimension or l2: only training
+    reads those)."""
+    return {key: settings["model"][key] for key in ("window", "negatives", "subsample", "seed")}
+
+
+def word_model(settings: dict) -> dict:
+    """What a Skip-gram model is besides its pairs: dimension and l2."""
+    return {key: settings["model"][key] for key in ("dim", "l2")}
+
+
+def word_estimator(settings: dict, name: str) -> dict:
+    """The settings a word-embedding estimator uses: damping, batch size, and CG's own section."""
+    influence = settings["influence"]
+    chosen = {"damping": influence["damping"], "batch_size": influence["batch_size"]}
+    if name == names.CG:
+        chosen[names.CG] = influence[names.CG]
+    return chosen

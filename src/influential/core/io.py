@@ -108,6 +108,18 @@ def load_arrays(path: str | Path) -> dict[str, np.ndarray]:
         return {k: f[k] for k in f.files}
 
 
+def save_fields(obj, path: str | Path) -> None:
+    """A dataclass of arrays, one array per field."""
+    save_arrays(path, **{name: getattr(obj, name) for name in obj.__dataclass_fields__})
+
+
+def load_fields(cls, path: str | Path):
+    """A dataclass of arrays as save_fields stored it."""
+    arrays = load_arrays(path)
+    with reading(path):
+        return cls(**{name: arrays[name] for name in cls.__dataclass_fields__})
+
+
 def save_dataset(dataset: Dataset, path: str | Path) -> None:
     arrays = {}
     for name in Dataset.SPLITS:

@@ -24,6 +24,30 @@ SOURCES = ("synthetic", "mnist_bundled", "mnist", "npz", "idx")
 LOGISTIC_REGRESSION, ALL_CNN = "logistic_regression", "all_cnn"
 MODEL_KINDS = (LOGISTIC_REGRESSION, ALL_CNN)  # an experiment's model (`experiments:`)
 GAUSSIAN_MIXTURE = "gaussian_mixture"  # the model of `mixtures:`
+SKIP_GRAM = "skip_gram"  # the model of `word_embeddings:`
+# Word embeddings (`word_embeddings:`): where the text comes from, what a training unit is, the objectives on word
+# vectors, the estimators, and Caliskan et al.'s word sets (WEAT 6-8, REFERENCE.md) that an objective may name.
+CORPUS_SOURCES = ("brown", "text")
+CORPUS_UNITS = ("sentence", "document")
+WEAT, DISTANCE, MOVEMENT = "weat", "distance", "movement"  # and CENTROID_DISTANCE, as the all-CNN's
+WORD_OBJECTIVES = (WEAT, DISTANCE, "centroid_distance", MOVEMENT)
+BLOCK = "block"
+WORD_ESTIMATORS = (BLOCK, "cg")
+WORD_LOO_METHODS = ("warm_start", "none")
+STANDARD_WORD_SETS = {
+    "male_names": ["john", "paul", "mike", "kevin", "steve", "greg", "jeff", "bill"],
+    "female_names": ["amy", "joan", "lisa", "sarah", "diana", "kate", "ann", "donna"],
+    "career": ["executive", "management", "professional", "corporation", "salary", "office", "business", "career"],
+    "family": ["home", "parents", "children", "family", "cousins", "marriage", "wedding", "relatives"],
+    "math": ["math", "algebra", "geometry", "calculus", "equations", "computation", "numbers", "addition"],
+    "arts": ["poetry", "art", "dance", "literature", "novel", "symphony", "drama", "sculpture"],
+    "male_terms": ["male", "man", "boy", "brother", "he", "him", "his", "son"],
+    "female_terms": ["female", "woman", "girl", "sister", "she", "her", "hers", "daughter"],
+    "science": ["science", "technology", "physics", "chemistry", "einstein", "nasa", "experiment", "astronomy"],
+    "arts_weat8": ["poetry", "art", "shakespeare", "dance", "literature", "novel", "symphony", "drama"],
+    "male_kin": ["brother", "father", "uncle", "grandfather", "son", "he", "his", "him"],
+    "female_kin": ["sister", "mother", "aunt", "grandmother", "daughter", "she", "hers", "her"],
+}
 EXACT, CG, LISSA = "exact", "cg", "lissa"  # inverse-Hessian-vector products at the trained parameters
 TRACIN, HYDRA, HYDRA_FREE = "tracin", "hydra", "hydra_free"  # along the recorded training trajectory
 ESTIMATORS = (EXACT, CG, LISSA, TRACIN, HYDRA, HYDRA_FREE)

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
+from influential.core import io
 from influential.core.errors import InputError
-
-UNITS = ("sentence", "document")
+from influential.core.names import CORPUS_UNITS
 
 
 @dataclass(frozen=True)
@@ -95,6 +95,23 @@ class Corpus:
     def n_units(self) -> int:
         return len(self.unit_offsets) - 1
 
+    def save(self, path) -> None:
+        io.save_fields(self, path)
+
+    @classmethod
+    def load(cls, path) -> "Corpus":
+        return io.load_fields(cls, path)
+
+    def summary(self) -> dict:
+        return {
+            "units": self.n_units,
+            "sentences": len(self.sentence_offsets) - 1,
+            "tokens": len(self.tokens),
+            "vocabulary": len(self.vocabulary),
+            "documents": len(self.documents),
+            "genres": sorted(set(self.document_genre.tolist())),
+        }
+
     def unit_sentences(self, unit: int) -> list[np.ndarray]:
         """The word ids of each sentence of a unit."""
         first, last = self.unit_offsets[unit], self.unit_offsets[unit + 1]
@@ -104,8 +121,8 @@ class Corpus:
 def build(text: Text, min_count: int, unit: str) -> Corpus:
     """The vocabulary of words seen at least `min_count` times, every sentence cut to it (a sentence left empty is
     dropped), grouped in units of one sentence or one document."""
-    if unit not in UNITS:
-        raise InputError(f"corpus.unit: {unit!r} is not one of {', '.join(UNITS)}")
+    if unit not in CORPUS_UNITS:
+        raise InputError(f"corpus.unit: {unit!r} is not one of {', '.join(CORPUS_UNITS)}")
     counts = Counter(word for sentence in text.sentences for word in sentence)
     vocabulary = sorted((w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w))
     if not vocabulary:
@@ -128,3 +145,19 @@ def build(text: Text, min_count: int, unit: str) -> Corpus:
         documents=text.documents,
         document_genre=text.document_genre,
     )
+
+
+def unit_texts(corpus: Corpus, text: Text) -> list[str]:
+    """Every unit's sentences as the source had them (with the words the vocabulary dropped), joined by spaces."""
+    where = {source: i for i, source in enumerate(text.sentence_source.tolist())}
+    sentences = [" ".join(text.sentences[where[source]]) for source in corpus.sentence_source.tolist()]
+    offsets = corpus.unit_offsets
+    return [" ".join(sentences[offsets[u] : offsets[u + 1]]) for u in range(corpus.n_units)]
+
+
+def read(settings: dict, path: str | Path) -> Text:
+    """The text a validated `corpus` config names, from `path`: the Brown corpus as bundled (its genres only, if
+    given), or the user's text file."""
+    if settings["source"] == "text":
+        return read_text(path)
+    return read_bundled(path, settings["genres"])

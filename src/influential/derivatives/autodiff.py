@@ -22,6 +22,24 @@ def per_example_gradients(model, theta: np.ndarray, x: np.ndarray, y: np.ndarray
     return np.concatenate(rows) if rows else np.zeros((0, len(theta)), dtype=theta.dtype)
 
 
+def per_example_jvps(model, theta: np.ndarray, x: np.ndarray, y: np.ndarray, columns: np.ndarray, batch_size: int):
+    """Each example's loss gradient dotted with each column of `columns` (n_params, k), shape (k, n), by
+    forward-mode differentiation: one pass over the examples per column, no gradient formed."""
+    t = tf.constant(theta)
+
+    @tf.function
+    def along(xb, yb, v):
+        with tf.autodiff.ForwardAccumulator(t, v) as acc:
+            losses = model.loss(t, xb, yb)
+        return acc.jvp(losses)
+
+    rows = []
+    for column in np.asarray(columns).T:
+        v = tf.constant(column, t.dtype)
+        rows.append(np.concatenate([along(x[b], y[b], v).numpy() for b in batches(len(y), batch_size)]))
+    return np.stack(rows) if rows else np.zeros((0, len(y)))
+
+
 def loss_gradient(model, theta: np.ndarray, x: np.ndarray, y: np.ndarray, batch_size: int, n: int) -> np.ndarray:
     """Gradient of the summed loss over (x, y) divided by n."""
     t, total = tf.constant(theta), np.zeros_like(theta)

@@ -31,3 +31,12 @@ def objective_gradient(
 ) -> np.ndarray:
     """Gradient of mean loss + regulariser over (x, y)."""
     return model.regularizer_gradient(theta) + model.loss_gradient(theta, x, y, batch_size)
+
+
+def removal_products(model, theta: np.ndarray, x: np.ndarray, y: np.ndarray, columns: np.ndarray, batch_size: int):
+    """removal_gradients(...) @ columns, transposed to (k, n), from the model's per-example directional derivatives
+    (`per_example_jvps`) without forming the gradients."""
+    products = model.per_example_jvps(theta, x, y, columns, batch_size)
+    if model.removal_includes_regularizer:
+        products = products + (columns.T @ model.regularizer_gradient(theta))[:, None]
+    return products

@@ -14,6 +14,7 @@ f(z_test; theta_-z) - f(z_test; theta).
 
 import logging
 import time
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse.linalg
@@ -62,12 +63,27 @@ class InverseHvpInfluence:
         batch_size: int = gradients.BATCH_SIZE,
     ):
         self.model, self.theta, self.damping, self.batch_size = model, theta, float(damping), batch_size
-        if train_gradients is None:
-            train_gradients = gradients.per_example_gradients(model, theta, x_train, y_train, batch_size)
-        self.train_gradients = train_gradients
-        self.removal = gradients.removal_gradients(model, theta, train_gradients)
+        self.x_train, self.y_train, self._given_gradients = x_train, y_train, train_gradients
         self.operator = hs.hessian_operator(model, theta, x_train, y_train, damping, batch_size)
         self.diagnostics: list[dict] = []
+
+    @cached_property
+    def train_gradients(self) -> np.ndarray:
+        if self._given_gradients is not None:
+            return self._given_gradients
+        return gradients.per_example_gradients(self.model, self.theta, self.x_train, self.y_train, self.batch_size)
+
+    @cached_property
+    def removal(self) -> np.ndarray:
+        return gradients.removal_gradients(self.model, self.theta, self.train_gradients)
+
+    def removal_products(self, columns: np.ndarray) -> np.ndarray:
+        """Each column of `columns` (n_params, k) dotted with every training point's removal gradient, (k, n):
+        through the per-example gradients, or, for a model whose gradients are too many to hold (one with
+        `per_example_jvps`) and none were given, by forward-mode differentiation without forming them."""
+        if self._given_gradients is not None or not hasattr(self.model, "per_example_jvps"):
+            return columns.T @ self.removal.T
+        return gradients.removal_products(self.model, self.theta, self.x_train, self.y_train, columns, self.batch_size)
 
     def solve(self, gradient: np.ndarray) -> tuple[np.ndarray, dict]:
         raise NotImplementedError
@@ -91,8 +107,12 @@ class InverseHvpInfluence:
         """Predicted change of each test example's objective (default: its loss) when each training point is left
         out, shape (n_test, n_train)."""
         test_gradients = objective_or_loss(self.model, objective).gradients(self.theta, x_test, y_test, self.batch_size)
-        s_test = self.inverse_hvps(test_gradients)
-        return (s_test.T @ self.removal.T) / len(self.removal)
+        return self.change_for_gradients(test_gradients)
+
+    def change_for_gradients(self, test_gradients: np.ndarray) -> np.ndarray:
+        """Predicted change of each objective whose gradients are the rows of `test_gradients` when each training
+        point is left out, shape (k, n_train)."""
+        return self.removal_products(self.inverse_hvps(test_gradients)) / len(self.y_train)
 
     def self_influence(self) -> np.ndarray:
         """Each training point's predicted change of its own loss if it were left out, (1/n) grad L(z)^T

@@ -25,25 +25,35 @@ def gather(
     objective) and refits (`selected` None) take every model.
     """
     objectives = objectives or {}
-    frames = []
-    for name, table in sorted(tables.items()):
+    values = {}
+    for name, table in tables.items():
         losses = np.stack(table["test_losses"].to_numpy())  # float32 as stored; the objectives' values are float64
-        values = losses[:, test_points["test_position"].to_numpy()].astype(np.float64)
+        values[name] = losses[:, test_points["test_position"].to_numpy()].astype(np.float64)
         for j, test in enumerate(test_points["test"]):
             if test in objectives:
-                values[:, j] = _objective_values(objectives[test], name, table)
+                values[name][:, j] = _objective_values(objectives[test], name, table)
+    return changes(tables, values, list(test_points["test"]), selected)
+
+
+def changes(
+    tables: dict[str, pd.DataFrame], values: dict[str, np.ndarray], tests: list[str], selected: pd.DataFrame | None
+) -> pd.DataFrame:
+    """Actual changes of every test objective from its `values` (table name -> (models, tests)) on each table's
+    models (rows `model`: left_out, control where retrained, checkpoint), as `gather` describes."""
+    frames = []
+    for name, table in sorted(tables.items()):
         model = table["model"].to_numpy()
-        checkpoint = values[model == "checkpoint"][0]
-        control = values[model == "control"][0] if np.any(model == "control") else None
+        checkpoint = values[name][model == "checkpoint"][0]
+        control = values[name][model == "control"][0] if np.any(model == "control") else None
         left = model == "left_out"
         rows = table.loc[left].drop(columns=["model", "test_losses", "theta"], errors="ignore").assign(chunk=name)
-        for j, test in enumerate(test_points["test"]):
-            value = values[left, j]
+        for j, test in enumerate(tests):
+            value = values[name][left, j]
             if control is None:
-                changes = {ACTUAL: value - checkpoint[j]}
+                measured = {ACTUAL: value - checkpoint[j]}
             else:
-                changes = {RAW: value - checkpoint[j], ACTUAL: value - control[j]}
-            frames.append(rows.assign(test=test, test_value=value, **changes))
+                measured = {RAW: value - checkpoint[j], ACTUAL: value - control[j]}
+            frames.append(rows.assign(test=test, test_value=value, **measured))
     table = pd.concat(frames, ignore_index=True).drop_duplicates(["train_position", "test"], keep="first")
     if selected is None:
         table["selected"] = True

@@ -29,6 +29,9 @@ class AutodiffModel:
     def per_example_gradients(self, theta: np.ndarray, x: np.ndarray, y: np.ndarray, batch_size: int) -> np.ndarray:
         return autodiff.per_example_gradients(self, theta, x, y, batch_size)
 
+    def per_example_jvps(self, theta, x, y, columns: np.ndarray, batch_size: int) -> np.ndarray:
+        return autodiff.per_example_jvps(self, theta, x, y, columns, batch_size)
+
     def loss_gradient(self, theta: np.ndarray, x: np.ndarray, y: np.ndarray, batch_size: int) -> np.ndarray:
         """Gradient of the mean loss over (x, y)."""
         return autodiff.loss_gradient(self, theta, x, y, batch_size, len(y))

@@ -47,6 +47,8 @@ def models_per_call(k: int, batch_size: int) -> int:
 def stacked_losses(model, thetas: np.ndarray, x: np.ndarray, y: np.ndarray, batch_size: int = 500) -> np.ndarray:
     """Per-example losses of K models, shape (K, n)."""
     t = tf.constant(thetas)
+    if not len(y):
+        return np.zeros((len(thetas), 0), dtype=thetas.dtype)
     return np.concatenate(
         [
             model.stacked_losses(t, x[i : i + batch_size], y[i : i + batch_size]).numpy()

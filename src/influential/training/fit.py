@@ -38,7 +38,8 @@ def evaluate(model, theta: np.ndarray, split) -> dict:
     if len(split) == 0:
         return {"loss": float("nan"), "accuracy": float("nan")}
     losses = model.losses(theta, split.x, split.y)
-    return {"loss": float(np.mean(losses)), "accuracy": accuracy(model, theta, split.x, split.y)}
+    classified = accuracy(model, theta, split.x, split.y) if model.n_classes else float("nan")  # a Skip-gram's: none
+    return {"loss": float(np.mean(losses)), "accuracy": classified}
 
 
 def fit_adam(

@@ -1,0 +1,30 @@
+"""One estimator's predicted change of every objective for every unit of the corpus."""
+
+import pandas as pd
+
+from influential.core import io, job
+from influential.data.corpus import Corpus
+from influential.models.skipgram import SkipGram
+from influential.text import estimators, objectives
+from influential.text.pairs import Pairs
+
+
+def main(snakemake):
+    with job.run(snakemake):
+        name, settings = snakemake.wildcards.word_estimator, snakemake.params.settings
+        corpus = Corpus.load(snakemake.input.corpus)
+        theta, meta = io.load_model(snakemake.input.model)
+        initial = io.load_arrays(snakemake.input.model)["initial_input_vectors"]
+        model = SkipGram.from_pairs(meta, Pairs.load(snakemake.input.pairs))
+        tables, diagnostics = [], []
+        for record in io.read_json(snakemake.input.objectives):
+            objective = objectives.bind(record, corpus.vocabulary, initial)
+            linear, shifted, facts = estimators.predict(name, model, theta, objective, settings)
+            tables.append(estimators.table(name, objective.name, linear, shifted, corpus.unit_document))
+            diagnostics.append(facts)
+        io.write_table(pd.concat(tables, ignore_index=True), snakemake.output.table)
+        io.write_json(diagnostics, snakemake.output.diagnostics)
+
+
+if "snakemake" in globals():
+    main(snakemake)  # noqa: F821

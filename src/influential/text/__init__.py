@@ -1,0 +1,6 @@
+"""Word embeddings (config `word_embeddings:`): cross-loss influence of a text's training units (sentences or
+documents, data.corpus) on objectives of a Skip-gram model's word vectors, checked by retraining without them.
+
+`pairs` turns a corpus into the model's fixed training signal, `objectives` the word-set objectives (WEAT effect
+size, distances, movement), `estimators` predicts every unit's effect on them, `retrain` measures it.
+"""

@@ -1,0 +1,117 @@
+"""Every training unit's predicted change of a word objective if the unit is left out (the sign convention of
+influence.functions: f(theta without the unit) - f(theta)), by
+
+- `block` (Brunet et al. 2019): only the objective's words' input vectors move, the output vectors stay fixed; then
+  the training objective's Hessian in those vectors is block diagonal, one exact d x d block per word, and leaving
+  unit z out moves word w's vector by (1/n) H_w^-1 grad_w r_z (n units, r_z the unit's loss). Closed form, numpy;
+- `cg`: conjugate gradients over all parameters with Hessian-vector products over the corpus
+  (influence.functions), each unit's term by forward-mode differentiation (no per-unit gradient is formed).
+
+A prediction is `linear` (the objective's gradient times the parameter change) or, for estimators that give each
+unit's parameter change (`block`), `shifted`: the objective recomputed at the moved vectors (Brunet's way).
+"""
+
+import logging
+import time
+
+import numpy as np
+import pandas as pd
+import scipy.special
+
+from influential.core.errors import InputError
+from influential.core.names import BLOCK, CG, PREDICTED, WORD_ESTIMATORS
+from influential.text.objectives import WordObjective
+
+log = logging.getLogger(__name__)
+
+SHIFTED = "shifted_change"  # the objective recomputed at the predicted parameters (NaN where none are predicted)
+
+
+def block_terms(model, theta: np.ndarray, words: np.ndarray, damping: float) -> tuple[np.ndarray, np.ndarray]:
+    """For the input vectors of `words` (m,) with every output vector fixed: each unit's gradient of its loss,
+    (n_units, m, d), and each word's Hessian of the training objective (+ damping), (m, d, d); float64."""
+    pairs, n, m, d = model.pairs, model.pairs.n_units, len(words), model.dim
+    u, w = model.input_vectors(theta).astype(np.float64), model.output_vectors(theta).astype(np.float64)
+    local = np.full(model.vocabulary_size, -1)
+    local[words] = np.arange(m)
+    chosen = np.flatnonzero(local[pairs.centre] >= 0)
+    word = local[pairs.centre[chosen]]
+    u_c = u[pairs.centre[chosen]]
+    partners = np.concatenate([w[pairs.context[chosen]][:, None], w[pairs.negatives[chosen]]], axis=1)  # (p, 1+k, d)
+    scores = np.einsum("pd,pjd->pj", u_c, partners)
+    target = np.zeros_like(scores)
+    target[:, 0] = 1.0  # the context is a positive, the negatives are not
+    probability = scipy.special.expit(scores)
+    per_pair = np.einsum("pj,pjd->pd", probability - target, partners) / model.scale
+    gradients = np.zeros((n, m, d))
+    np.add.at(gradients, (pairs.unit_of_pair[chosen], word), per_pair)
+    curvature = np.einsum("pj,pjd,pje->pde", probability * (1 - probability), partners, partners) / model.scale
+    hessians = np.zeros((m, d, d))
+    np.add.at(hessians, word, curvature)
+    hessians = hessians / n + (model.l2 + damping) * np.eye(d)
+    return gradients, hessians
+
+
+def block_changes(model, theta: np.ndarray, objective: WordObjective, damping: float) -> np.ndarray:
+    """Each unit's predicted change of the objective's words' input vectors if it is left out, (n_units, m, d)."""
+    gradients, hessians = block_terms(model, theta, objective.words, damping)
+    return np.einsum("wde,nwe->nwd", np.linalg.inv(hessians), gradients) / model.pairs.n_units
+
+
+def predict(name: str, model, theta: np.ndarray, objective: WordObjective, settings: dict):
+    """The linear and (where the estimator gives parameter changes) shifted prediction for every unit, and the
+    solve's diagnostics."""
+    started = time.perf_counter()
+    vectors = model.input_vectors(theta).astype(np.float64)[objective.words]
+    gradient = objective.gradient(vectors)
+    if name == BLOCK:
+        change = block_changes(model, theta, objective, settings["damping"])
+        linear = np.einsum("nwd,wd->n", change, gradient)
+        shifted = objective.value(vectors + change) - objective.value(vectors)
+        facts = {}
+    elif name == CG:
+        from influential.influence.functions import ConjugateGradientInfluence
+
+        units = model.units()
+        solver = ConjugateGradientInfluence(
+            model,
+            theta.astype(np.float64),
+            units,
+            np.zeros(len(units), np.int32),
+            settings["damping"],
+            tol=settings["cg"]["tol"],
+            max_iter=settings["cg"]["max_iter"],
+            batch_size=settings["batch_size"],
+        )
+        full = np.zeros((model.vocabulary_size, model.dim))
+        full[objective.words] = gradient
+        test_gradient = np.concatenate([full.ravel(), np.zeros(model.vocabulary_size * model.dim)])
+        linear = solver.change_for_gradients(test_gradient[None])[0]
+        shifted = np.full(len(linear), np.nan)
+        facts = {k: v for k, v in solver.diagnostics[0].items() if k not in ("estimator", "seconds")}
+    else:
+        raise InputError(
+            f"influence.estimators: {name!r} is no word-embedding estimator (known: {', '.join(WORD_ESTIMATORS)})"
+        )
+    seconds = time.perf_counter() - started
+    log.info(
+        "%s on %s: %.1f s, predicted changes %.3g to %.3g", name, objective.name, seconds, linear.min(), linear.max()
+    )
+    return linear, shifted, {"estimator": name, "test": objective.name, "seconds": seconds, **facts}
+
+
+def table(name: str, objective: str, linear: np.ndarray, shifted: np.ndarray, unit_document: np.ndarray):
+    """One estimator's predictions for one objective, a row per unit (the columns every leave-one-out stage reads:
+    the unit is the training position)."""
+    units = np.arange(len(linear))
+    return pd.DataFrame(
+        {
+            "estimator": name,
+            "test": objective,
+            "train_position": units,
+            "train_index": units,
+            "label": unit_document,
+            PREDICTED: linear,
+            SHIFTED: shifted,
+        }
+    )

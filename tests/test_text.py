@@ -1,0 +1,226 @@
+"""Word embeddings (text.*, models.skipgram): the objectives against Caliskan's formula and central differences,
+the pairs' independence between units, the Skip-gram loss and Hessian against independent computations, `block`
+against re-solving its restricted problem with one unit down-weighted, and CG against a dense solve."""
+
+import itertools
+
+import numpy as np
+import pytest
+import scipy.optimize
+import scipy.special
+
+from influential.core.errors import InputError
+from influential.data import corpus
+from influential.derivatives.autodiff import HessianOperator, loss_hessian, per_example_gradients
+from influential.models.skipgram import SkipGram
+from influential.text import estimators, objectives, pairs
+
+SENTENCES = [
+    "the cat sat on the mat",
+    "the dog sat on the log",
+    "a cat and a dog met on the mat",
+    "the log was under the dog",
+    "",
+    "a mat and a log",
+    "the cat saw the dog and the dog saw the cat",
+    "on the log sat a cat",
+]
+
+
+@pytest.fixture(scope="module")
+def small_corpus(tmp_path_factory) -> corpus.Corpus:
+    path = tmp_path_factory.mktemp("text") / "animals.txt"
+    path.write_text("\n".join(SENTENCES) + "\n")
+    return corpus.build(corpus.read_text(path), 1, "sentence")
+
+
+@pytest.fixture(scope="module")
+def trained(small_corpus):
+    """A Skip-gram model (dim 3) of the small corpus at a minimum of its training objective (BFGS)."""
+    signal = pairs.generate(small_corpus, window=2, negatives=2, subsample=0.0, seed=3)
+    model = SkipGram(len(small_corpus.vocabulary), 3, 1e-2, signal)
+    units = model.units()
+    labels = np.zeros(len(units), np.int32)
+
+    def objective(theta):
+        value = model.losses(theta, units, labels).mean() + model.regularizer_value(theta)
+        gradient = model.loss_gradient(theta, units, labels, 100) + model.regularizer_gradient(theta)
+        return value, gradient
+
+    start = model.initial_params(0).astype(np.float64)
+    start[model.n_params // 2 :] = np.random.default_rng(1).normal(0, 0.3, model.n_params // 2)
+    theta = scipy.optimize.minimize(objective, start, jac=True, method="L-BFGS-B").x
+    for _ in range(5):  # Newton's method to the minimum's last digits (a stationary point, as influence assumes)
+        hessian = loss_hessian(model, theta, units, labels, 100) + model.l2 * np.eye(model.n_params)
+        theta = theta - np.linalg.solve(hessian, objective(theta)[1])
+    assert np.abs(objective(theta)[1]).max() < 1e-10
+    return model, theta
+
+
+def numpy_unit_losses(model, theta) -> np.ndarray:
+    """Each unit's loss from its pairs, pair by pair."""
+    u, w = model.input_vectors(theta), model.output_vectors(theta)
+    p = model.pairs
+    losses = np.zeros(p.n_units)
+    for unit, c, o, negs in zip(p.unit_of_pair, p.centre, p.context, p.negatives, strict=True):
+        losses[unit] += -np.log(scipy.special.expit(u[c] @ w[o])) - sum(
+            np.log(scipy.special.expit(-u[c] @ w[n])) for n in negs
+        )
+    return losses / model.scale
+
+
+def caliskan_effect_size(x, y, a, b) -> float:
+    """Caliskan et al.'s formula, word by word."""
+
+    def cos(p, q):
+        return p @ q / np.linalg.norm(p) / np.linalg.norm(q)
+
+    def s(w):
+        return np.mean([cos(w, v) for v in a]) - np.mean([cos(w, v) for v in b])
+
+    associations = [s(w) for w in list(x) + list(y)]
+    return (np.mean([s(w) for w in x]) - np.mean([s(w) for w in y])) / np.std(associations, ddof=1)
+
+
+def bound(kind: str, roles: list[list[str]], vocabulary, initial=None) -> objectives.WordObjective:
+    record = {
+        "name": kind,
+        "kind": kind,
+        "roles": [{"role": str(i), "words": words, "dropped": []} for i, words in enumerate(roles)],
+    }
+    return objectives.bind(record, vocabulary, initial)
+
+
+VOCABULARY = np.array([f"w{i}" for i in range(12)])
+OBJECTIVES = {
+    "weat": [["w0", "w1", "w2"], ["w3", "w4"], ["w5", "w6"], ["w7", "w8", "w0"]],
+    "distance": [["w2"], ["w9"]],
+    "centroid_distance": [["w1"], ["w3", "w4", "w5"]],
+    "movement": [["w10"]],
+}
+
+
+def test_weat_effect_size_is_caliskans_formula():
+    e = np.random.default_rng(0).normal(size=(12, 5))
+    weat = bound("weat", OBJECTIVES["weat"], VOCABULARY)
+    x, y, a, b = ([e[int(w[1:])] for w in words] for words in OBJECTIVES["weat"])
+    assert weat.value(e[weat.words]) == pytest.approx(caliskan_effect_size(x, y, a, b), rel=1e-12)
+    # many models at once (the leading axis), as the stored retrained models are evaluated
+    stacked = np.stack([e, 2 * e + 0.1])
+    values = weat.value(stacked[:, weat.words])
+    assert values[1] == pytest.approx(weat.value(stacked[1][weat.words]), rel=1e-12)
+
+
+@pytest.mark.parametrize("kind", sorted(OBJECTIVES))
+def test_objective_gradient_matches_central_differences(kind):
+    rng = np.random.default_rng(1)
+    initial = rng.normal(size=(12, 4))
+    objective = bound(kind, OBJECTIVES[kind], VOCABULARY, initial)
+    e = rng.normal(size=(len(objective.words), 4))
+    step, numeric = 1e-6, np.zeros_like(e)
+    for index in itertools.product(*map(range, e.shape)):
+        shift = np.zeros_like(e)
+        shift[index] = step
+        numeric[index] = (objective.value(e + shift) - objective.value(e - shift)) / (2 * step)
+    np.testing.assert_allclose(objective.gradient(e), numeric, rtol=1e-6, atol=1e-8)
+
+
+def test_missing_words_are_dropped_and_a_set_left_too_small_stops_with_its_name():
+    vocabulary = np.array(["he", "she", "him", "her", "home", "family", "office", "salary"])
+    config = {"name": "bias", "kind": "weat", "targets": [["he", "him", "boy"], ["she", "her"]]}
+    record = objectives.resolve({**config, "attributes": [["office", "career", "salary"], "family"]}, vocabulary)
+    assert record["roles"][0] == {"role": "objective bias: targets[0]", "words": ["he", "him"], "dropped": ["boy"]}
+    assert record["roles"][3]["words"] == ["home", "family"]  # the standard set's words the vocabulary has
+    with pytest.raises(InputError, match=r"^objective bias: attributes\[0\]: 1 of its words in the vocabulary"):
+        objectives.resolve({**config, "attributes": [["office", "career", "wage"], "family"]}, vocabulary)
+    with pytest.raises(InputError, match="objective near: words\\[1\\]: 0 of its words"):
+        objectives.resolve({"name": "near", "kind": "distance", "words": ["he", "boy"]}, vocabulary)
+
+
+def test_pairs_lie_within_the_window_of_one_sentence(small_corpus):
+    signal = pairs.generate(small_corpus, window=2, negatives=3, subsample=0.0, seed=0)
+    expected = []
+    for unit in range(small_corpus.n_units):
+        for words in small_corpus.unit_sentences(unit):
+            expected += [
+                (unit, words[i], words[j]) for i in range(len(words)) for j in range(len(words)) if 0 < abs(i - j) <= 2
+            ]
+    got = list(zip(signal.unit_of_pair, signal.centre, signal.context, strict=True))
+    assert sorted(map(tuple, np.array(got).tolist())) == sorted(map(tuple, np.array(expected).tolist()))
+    assert signal.negatives.shape == (len(got), 3)
+    assert signal.n_empty == 0
+
+
+@pytest.mark.parametrize("subsample", [0.0, 0.05])
+def test_a_units_pairs_and_negatives_do_not_depend_on_the_other_units(small_corpus, subsample):
+    everything = pairs.generate(small_corpus, 2, 4, subsample, seed=7)
+    some = [1, 4, 5]
+    alone = pairs.generate(small_corpus, 2, 4, subsample, seed=7, units=some)
+    for position, unit in enumerate(some):
+        own = slice(everything.unit_offsets[unit], everything.unit_offsets[unit + 1])
+        mine = slice(alone.unit_offsets[position], alone.unit_offsets[position + 1])
+        for field in ("centre", "context", "negatives"):
+            np.testing.assert_array_equal(getattr(everything, field)[own], getattr(alone, field)[mine])
+    if subsample:  # "the" and "a" are frequent enough to be dropped sometimes
+        assert len(everything.centre) < len(pairs.generate(small_corpus, 2, 4, 0.0, seed=7).centre)
+
+
+def test_skipgram_losses_and_hessian_against_independent_computations(trained):
+    model, theta = trained
+    units = model.units()
+    np.testing.assert_allclose(model.losses(theta, units, units), numpy_unit_losses(model, theta), rtol=1e-10)
+    v = np.random.default_rng(2).normal(size=model.n_params)
+    by_autodiff = HessianOperator(model, theta, units, units, 0.3, 4)(v)
+    np.testing.assert_allclose(model.hessian_operator(theta, units, units, 0.3, 4)(v), by_autodiff, rtol=1e-9)
+
+
+def test_block_is_the_derivative_of_its_refitted_restricted_problem(trained, small_corpus):
+    """`block` predicts the change of the objective when the words' input vectors alone are refitted without a unit;
+    linearised, that is minus the derivative of the refitted objective in the unit's weight (-1 = left out)."""
+    model, theta = trained
+    units, n = model.units(), model.pairs.n_units
+    vocabulary = small_corpus.vocabulary
+    objective = bound("distance", [["cat"], ["dog"]], vocabulary)
+    rows = model.input_vectors(np.arange(model.n_params))[objective.words].ravel()
+    linear, shifted, _ = estimators.predict("block", model, theta, objective, {"damping": 0.0})
+
+    def refitted(unit, weight):
+        """The objective after the words' input vectors are refitted with the unit weighted (the other parameters
+        fixed): a root of the restricted gradient, by automatic differentiation."""
+
+        def gradient(x):
+            full = theta.copy()
+            full[rows] = x
+            total = model.loss_gradient(full, units, units, 100) + model.regularizer_gradient(full)
+            total += (weight - 1) / n * model.loss_gradient(full, units[[unit]], units[[unit]], 1)
+            return total[rows]
+
+        x = scipy.optimize.root(gradient, theta[rows], tol=1e-14).x
+        return objective.value(x.reshape(len(objective.words), model.dim))
+
+    for unit in (0, 2, 6):
+        step = 1e-4
+        derivative = (refitted(unit, 1 + step) - refitted(unit, 1 - step)) / (2 * step)
+        assert linear[unit] == pytest.approx(-derivative, rel=1e-6)
+    # shifted: the objective at the vectors moved by (1/n) H^-1 grad r_z, H and grad from automatic differentiation
+    hessian = loss_hessian(model, theta, units, units, 100)[np.ix_(rows, rows)] + model.l2 * np.eye(len(rows))
+    moves = np.linalg.solve(hessian, model.per_example_gradients(theta, units, units, 100)[:, rows].T).T / n
+    vectors = model.input_vectors(theta)[objective.words]
+    moved = objective.value(vectors + moves.reshape(n, *vectors.shape)) - objective.value(vectors)
+    np.testing.assert_allclose(shifted, moved, rtol=1e-8)
+
+
+def test_cg_is_the_dense_solve_of_the_whole_model(trained, small_corpus):
+    model, theta = trained
+    units, damping = model.units(), 0.01
+    objective = bound("weat", [["cat", "mat"], ["dog", "log"], ["sat", "on"], ["saw", "met"]], small_corpus.vocabulary)
+    settings = {"damping": damping, "batch_size": 4, "cg": {"tol": 1e-12, "max_iter": 500}}
+    linear, shifted, facts = estimators.predict("cg", model, theta, objective, settings)
+    hessian = loss_hessian(model, theta, units, units, 100) + (model.l2 + damping) * np.eye(model.n_params)
+    gradient = np.zeros(model.n_params)
+    rows = model.input_vectors(np.arange(model.n_params))[objective.words]
+    gradient[rows.ravel()] = objective.gradient(model.input_vectors(theta)[objective.words]).ravel()
+    unit_gradients = per_example_gradients(model, theta, units, units, 100)
+    expected = unit_gradients @ np.linalg.solve(hessian, gradient) / len(units)
+    np.testing.assert_allclose(linear, expected, rtol=1e-6, atol=1e-12)
+    assert np.isnan(shifted).all() and facts["converged"]
