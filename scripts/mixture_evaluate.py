@@ -1,9 +1,10 @@
-"""Per test point correlation of predicted with actual change, for both mixtures, and its summary per class."""
+"""Per test point correlation of predicted (linear and shifted) with actual change, for both mixtures, and its
+summary per class."""
 
 import pandas as pd
 
 from influential.core import io, job
-from influential.core.names import ACTUAL, MIXTURE_MODELS, PREDICTED
+from influential.core.names import ACTUAL, EVALUATIONS, MIXTURE_MODELS
 from influential.evaluation import agreement as evaluation
 
 
@@ -14,10 +15,10 @@ def main(snakemake):
         for model, predicted, actual in zip(
             MIXTURE_MODELS, snakemake.input.influence, snakemake.input.loo, strict=True
         ):
-            table = evaluation.mixture_agreement(
-                io.load_arrays(predicted)[PREDICTED], io.load_arrays(actual)[ACTUAL], classes
-            )
-            tables.append(table.assign(model=model))
+            predictions, measured = io.load_arrays(predicted), io.load_arrays(actual)[ACTUAL]
+            for name, column in EVALUATIONS.items():
+                table = evaluation.mixture_agreement(predictions[column], measured, classes)
+                tables.append(table.assign(model=model, evaluation=name))
         agreement = pd.concat(tables, ignore_index=True)
         summary = evaluation.mixture_summary(agreement)
         log.info("summary:\n%s", summary.to_string())

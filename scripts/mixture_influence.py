@@ -1,10 +1,10 @@
 """Cross-loss influence of every training point on every point's -log p(class | x), with the exact Hessian of the
-training objective."""
+training objective: linear, and evaluated shifted (the objective recomputed at the predicted parameters)."""
 
 import time
 
 from influential.core import io, job
-from influential.core.names import PREDICTED
+from influential.core.names import PREDICTED, SHIFTED
 from influential.mixture import fit as mixture
 
 
@@ -21,7 +21,8 @@ def main(snakemake):
             eigenvalues[0],
             eigenvalues[-1],
         )
-        io.save_arrays(snakemake.output[0], **{PREDICTED: predicted}, hessian_eigenvalues=eigenvalues)
+        shifted = mixture.shifted_influence(model, theta, data["x"], data["y"])
+        io.save_arrays(snakemake.output[0], **{PREDICTED: predicted, SHIFTED: shifted}, hessian_eigenvalues=eigenvalues)
 
 
 if "snakemake" in globals():

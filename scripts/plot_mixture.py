@@ -9,7 +9,8 @@ from influential.figures import plots
 def main(snakemake):
     with job.run(snakemake) as log:
         data = io.load_arrays(snakemake.input.data)
-        agreement = io.read_table(snakemake.input.agreement, ["model", "test_position", "pearson", "spearman"])
+        agreement = io.read_table(snakemake.input.agreement, ["model", "evaluation", "test_position", "pearson"])
+        agreement = agreement[agreement["evaluation"] == "linear"]  # the figures show the linear prediction
         fits = dict(zip(MIXTURE_MODELS, map(io.load_arrays, snakemake.input.fit), strict=True))
         predicted = {
             m: io.load_arrays(p)[PREDICTED] for m, p in zip(MIXTURE_MODELS, snakemake.input.influence, strict=True)

@@ -4,7 +4,7 @@ import pandas as pd
 
 from influential.core import io, job
 from influential.data.corpus import Corpus
-from influential.models.skipgram import SkipGram
+from influential.models.skipgram_layout import SkipGramLayout
 from influential.text import estimators, objectives
 from influential.text.pairs import Pairs
 
@@ -15,7 +15,7 @@ def main(snakemake):
         corpus = Corpus.load(snakemake.input.corpus)
         theta, meta = io.load_model(snakemake.input.model)
         initial = io.load_arrays(snakemake.input.model)["initial_input_vectors"]
-        model = SkipGram.from_pairs(meta, Pairs.load(snakemake.input.pairs))
+        model = SkipGramLayout.from_pairs(meta, Pairs.load(snakemake.input.pairs))
         tables, diagnostics = [], []
         for record in io.read_json(snakemake.input.objectives):
             objective = objectives.bind(record, corpus.vocabulary, initial)

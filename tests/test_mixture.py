@@ -187,6 +187,19 @@ def test_influence_predicts_leave_one_out(demonstration):
     assert np.corrcoef(predicted.ravel(), actual.ravel())[0, 1] > 0.95
 
 
+def test_shifted_influence_is_the_objective_at_the_predicted_parameters(data, unsupervised):
+    """theta + (1/n) H^-1 grad r_z from the mixture's Hessian and gradients, solved here."""
+    x, y = data
+    model, theta, _ = unsupervised
+    shifted = mixture.shifted_influence(model, theta, x, y)
+    hessian = hs.hessian(model, theta, x, y)
+    gradients = model.per_example_gradients(theta, x, y, len(y))
+    before = model.posterior_losses(theta, x, y)
+    for z in (3, 25):
+        moved = theta + np.linalg.solve(hessian, gradients[z]) / len(y)
+        np.testing.assert_allclose(shifted[:, z], model.posterior_losses(moved, x, y) - before, rtol=1e-8, atol=1e-14)
+
+
 def test_the_matched_fit_is_a_strict_minimum_with_l2(data):
     x, y = data
     model = model_on(data, "matched", 0.1)
@@ -235,7 +248,8 @@ def test_agreement_and_its_summary_on_a_hand_computed_case():
     assert table["spearman"].tolist() == pytest.approx([1.0, -0.5])
     assert table["sign_agreement"].tolist() == pytest.approx([1.0, 1 / 3])
     agreement = pd.DataFrame(
-        {"model": "m", "test_position": range(4), "class": [0, 0, 1, 1], "pearson": [0.9, 0.5, 0.7, 0.85]}
+        {"model": "m", "evaluation": "linear", "test_position": range(4), "class": [0, 0, 1, 1]}
+        | {"pearson": [0.9, 0.5, 0.7, 0.85]}
     ).assign(spearman=[0.1, 0.2, 0.3, 0.4])
     summary = evaluation.mixture_summary(agreement).set_index("class")
     assert summary.loc[0, "mean_pearson"] == pytest.approx(0.7)

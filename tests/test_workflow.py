@@ -107,6 +107,25 @@ TINY = {
         },
     },
     "mixtures": {"tiny_mixture": {"data": {"n_per_class": 20, "seed": 1}, "figures": {"top": 3}}},
+    "word_embeddings": {
+        "tiny_words": {
+            "corpus": {"genres": ["science_fiction"], "min_count": 10},
+            "model": {"dim": 4, "window": 2, "negatives": 2},
+            "training": {"steps": 150, "batch_size": 50, "learning_rate": 0.02, "schedule": [], "log_every": 50},
+            "objectives": [
+                {
+                    "name": "pronouns",
+                    "kind": "weat",
+                    "targets": [["he", "him"], ["she", "her", "hers"]],
+                    "attributes": [["was", "had"], ["is", "are"]],
+                },
+                {"name": "he_moved", "kind": "movement", "word": "he"},
+            ],
+            "influence": {"cg": {"max_iter": 20}},
+            "loo": {"k": 4, "chunk_size": 4, "steps": 20, "batch_size": 50},
+            "figures": {"top": 2, "dpi": 50},
+        }
+    },
 }
 RULES = ["dataset", "train", "test_points", "derivatives", "compare_estimators", "plot_dataset"]
 LOO_RULES = ["loo_refit", "loo_gather", "evaluate"]
@@ -748,6 +767,62 @@ def test_embedding_space_analysis(tiny_run):
     assert matplotlib.image.imread(exp / "figures" / "embedding" / "tsne.png").std() > 0.02
 
 
+def test_word_embedding_experiment(tiny_run):
+    """The measured changes recomputed from the stored models' word vectors with Caliskan's formula; every table
+    and the figure with content."""
+    exp = tiny_run / "tiny_words"
+    records = json.loads((exp / "objectives.json").read_text())
+    assert records[0]["roles"][1] == {
+        "role": "objective pronouns: targets[1]",
+        "words": ["she", "her"],
+        "dropped": ["hers"],
+    }
+    vocabulary = list(np.load(exp / "corpus" / "corpus.npz")["vocabulary"])
+    model = np.load(exp / "model" / "model.npz")
+    meta = json.loads(str(model["meta"]))
+    size, dim = meta["vocabulary_size"], meta["dim"]
+    assert size == len(vocabulary) and dim == 4
+
+    def weat(u):
+        def cos(p, q):
+            return p @ q / np.linalg.norm(p) / np.linalg.norm(q)
+
+        def s(word):
+            v = u[vocabulary.index(word)]
+            return np.mean([cos(v, u[vocabulary.index(a)]) for a in ("was", "had")]) - np.mean(
+                [cos(v, u[vocabulary.index(b)]) for b in ("is", "are")]
+            )
+
+        associations = [s(w) for w in ("he", "him", "she", "her")]
+        return (np.mean(associations[:2]) - np.mean(associations[2:])) / np.std(associations, ddof=1)
+
+    def moved(u):
+        he = vocabulary.index("he")
+        return np.sum((u[he] - model["initial_input_vectors"][he]) ** 2)
+
+    actual = pd.read_parquet(exp / "loo" / "actual.parquet").set_index(["test", "train_position"])
+    chunks = sorted((exp / "loo" / "chunks").glob("*.parquet"))
+    assert len(chunks) == 1
+    chunk = pd.read_parquet(chunks[0])
+    vectors = {row.model if row.model != "left_out" else row.train_position: row.theta for row in chunk.itertuples()}
+    for name, objective in (("pronouns", weat), ("he_moved", moved)):
+        value = {key: objective(theta[: size * dim].reshape(size, dim)) for key, theta in vectors.items()}
+        for unit in chunk.loc[chunk["model"] == "left_out", "train_position"]:
+            row = actual.loc[(name, unit)]
+            assert row[names.ACTUAL] == pytest.approx(value[unit] - value["control"], rel=1e-6, abs=1e-12)
+            assert row[names.RAW] == pytest.approx(value[unit] - value["checkpoint"], rel=1e-6, abs=1e-12)
+    agreement = pd.read_csv(exp / "tables" / "agreement.csv")
+    predictions = [("block", "linear"), ("block", "shifted"), ("cg", "linear")]
+    expected = {(e, ev, o) for e, ev in predictions for o in ("pronouns", "he_moved")}
+    assert set(agreement[["estimator", "evaluation", "objective"]].itertuples(index=False, name=None)) == expected
+    assert (agreement["n"] == 4).all() and agreement["pearson"].between(-1, 1).all()
+    units = pd.read_csv(exp / "tables" / "influential_units.csv")
+    assert len(units) == 2 * 2 * (2 + 2)  # (block, cg) x 2 objectives x (2 increasing + 2 decreasing)
+    assert set(units["genre"]) == {"science_fiction"} and units["text"].str.split().str.len().min() >= 2
+    assert units[names.ACTUAL].notna().any()  # the retrained units carry their measured change
+    assert matplotlib.image.imread(exp / "figures" / "pred_vs_actual.png").std() > 0.05
+
+
 def test_mixture_cross_loss_experiment(tiny_run, schema):
     """Leave-one-out changes of -log p(class | x) recomputed with scipy's densities from the stored refits; the
     agreement table recomputed from the stored matrices, and its median against the library's own fit, influence
@@ -776,12 +851,16 @@ def test_mixture_cross_loss_experiment(tiny_run, schema):
             np.testing.assert_allclose(
                 actual[:, z], objectives(loo["theta"][z]) - objectives(theta), rtol=1e-6, atol=1e-9
             )
-        predicted = np.load(exp / model / "influence.npz")[names.PREDICTED]
-        assert predicted.shape == actual.shape == (60, 60)
-        table = agreement[agreement["model"] == model].set_index("test_position")
-        for t in (0, 21, 59):
-            assert table.loc[t, "pearson"] == pytest.approx(stats.pearsonr(predicted[t], actual[t]).statistic)
-            assert table.loc[t, "class"] == y[t]
+        predictions = np.load(exp / model / "influence.npz")
+        assert predictions[names.PREDICTED].shape == predictions[names.SHIFTED].shape == actual.shape == (60, 60)
+        for name, column in names.EVALUATIONS.items():
+            table = agreement[(agreement["model"] == model) & (agreement["evaluation"] == name)]
+            table = table.set_index("test_position")
+            for t in (0, 21, 59):
+                r = stats.pearsonr(predictions[column][t], actual[t]).statistic
+                assert table.loc[t, "pearson"] == pytest.approx(r)
+                assert table.loc[t, "class"] == y[t]
+        table = agreement[(agreement["model"] == model) & (agreement["evaluation"] == "linear")]
         fit = settings["fit"]
         own = GaussianMixture.for_data(x, y, 3, model, l2=settings["l2"][model])
         own_theta, _ = mixture.fit(own, x, y, fit["seed"], fit["n_init"], fit["gtol"])
@@ -790,11 +869,11 @@ def test_mixture_cross_loss_experiment(tiny_run, schema):
         own_median = evaluation.mixture_agreement(own_predicted, own_actual, y)["pearson"]
         assert table["pearson"].median() == pytest.approx(own_median.median(), abs=0.02)
     summary = pd.read_csv(exp / "tables" / "mixture_summary.csv")
-    assert summary["model"].tolist() == [m for m in names.MIXTURE_MODELS for _ in range(4)]
-    overall = summary[summary["class"] == "all"].set_index("model")
-    for model, table in agreement.groupby("model"):
-        assert overall.loc[model, "median_pearson"] == pytest.approx(table["pearson"].median())
-        assert overall.loc[model, "share_pearson_ge_0.8"] == pytest.approx((table["pearson"] >= 0.8).mean())
+    assert summary["model"].tolist() == [m for m in names.MIXTURE_MODELS for _ in range(2 * 4)]
+    overall = summary[summary["class"] == "all"].set_index(["model", "evaluation"])
+    for key, table in agreement.groupby(["model", "evaluation"]):
+        assert overall.loc[key, "median_pearson"] == pytest.approx(table["pearson"].median())
+        assert overall.loc[key, "share_pearson_ge_0.8"] == pytest.approx((table["pearson"] >= 0.8).mean())
     for figure in ("influential", "pred_vs_actual", "correlations"):
         assert matplotlib.image.imread(exp / "figures" / f"mixture_{figure}.png").std() > 0.05
     assert "test point drawn: " in (exp / "logs" / "plot_mixture.log").read_text()

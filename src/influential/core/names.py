@@ -16,6 +16,10 @@ CONV_LAYERS = LAYERS[:6]
 PREDICTED = "predicted_change"
 ACTUAL = "actual_change"
 RAW = "raw_change"
+# A prediction evaluated "shifted": the objective recomputed at the predicted parameters (word embeddings; NaN for
+# estimators that predict no parameter change).
+SHIFTED = "shifted_change"
+EVALUATIONS = {"linear": PREDICTED, "shifted": SHIFTED}  # each way of evaluating a prediction, by its column
 
 # The trained model on every test example (training.fit.predictions), what test points are chosen from.
 PREDICTIONS = ["position", "original_index", "label", "predicted", "loss"]

@@ -77,13 +77,14 @@ def mixture_agreement(predicted: np.ndarray, actual: np.ndarray, classes: np.nda
 
 
 def mixture_summary(agreement: pd.DataFrame, thresholds=(0.6, 0.8)) -> pd.DataFrame:
-    """Per model and class (and all classes): the mean and median per test point Pearson, the share of test points
-    with Pearson at or above each threshold, and the median Spearman."""
+    """Per model, evaluation and class (and all classes): the mean and median per test point Pearson, the share of
+    test points with Pearson at or above each threshold, and the median Spearman."""
     rows = []
-    for model, table in agreement.groupby("model", sort=False):
+    for (model, evaluation), table in agreement.groupby(["model", "evaluation"], sort=False):
         for cls, group in [*table.groupby("class"), ("all", table)]:
             row = {
                 "model": model,
+                "evaluation": evaluation,
                 "class": cls,
                 "test_points": len(group),
                 "mean_pearson": group["pearson"].mean(),

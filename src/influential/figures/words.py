@@ -4,9 +4,8 @@ measured by retraining without the unit. TensorFlow-free."""
 import numpy as np
 import pandas as pd
 
-from influential.core.names import ACTUAL, PREDICTED
+from influential.core.names import ACTUAL, EVALUATIONS, PREDICTED
 from influential.figures import theme
-from influential.text.ground_truth import EVALUATIONS
 
 
 def predicted_vs_actual(predicted: pd.DataFrame, actual: pd.DataFrame, agreement: pd.DataFrame):

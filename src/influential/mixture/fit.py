@@ -137,6 +137,16 @@ def influence(model, theta: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[n
     return estimator.matrix(model.posterior_gradients(theta, x, y)), factorised.eigenvalues
 
 
+def shifted_influence(model, theta: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The prediction evaluated shifted (as Brunet et al. evaluate theirs): every point's -log p(y | x) recomputed
+    at the parameters leaving each training point out is predicted to give, theta + (1/n) H^-1 grad r_z, minus its
+    value at theta (test x train, as `influence`)."""
+    estimator = ExactInfluence(model, theta, x, y)
+    moves = estimator.factorised.solve(estimator.removal.T) / len(y)
+    before = model.posterior_losses(theta, x, y)
+    return np.stack([model.posterior_losses(theta + move, x, y) - before for move in moves.T], axis=1)
+
+
 def leave_one_out(model, theta: np.ndarray, x: np.ndarray, y: np.ndarray, gtol: float):
     """Exact leave-one-out: for each training point z, J without z minimised from theta; the change of every point's
     -log p(y | x) (rows: test points, columns: the left-out z), the refitted parameters and each refit's Newton

@@ -2,82 +2,36 @@
 of a text's units, trained by the project's Adam loop (training.adam) so that leave-one-out retraining, the
 trajectory and every estimator apply to it.
 
-theta holds the input vectors U (V x d, the embedding every objective reads) and then the output vectors W. A
-training example is a unit (a sentence or a document, text.pairs), given by its id: the model holds every unit's
-pairs, so that a minibatch of ids gathers their pairs. A unit's loss is the sum over its pairs (c, o, negatives n_j)
-of
+Its layout (the parameter vector: input vectors U, then output vectors W; the units as examples, given by their
+ids, whose pairs the model holds so that a minibatch of ids gathers them) is models.skipgram_layout's. A unit's loss
+is the sum over its pairs (c, o, negatives n_j) of
 
     -log s(u_c . w_o) - sum_j log s(-u_c . w_nj)
 
 divided by the corpus' mean number of pairs per unit (a constant), so that the mean over units is the usual mean
 loss per pair; the training objective is that mean over units + l2/2 |theta|^2, and a left-out unit takes its pairs'
-loss with it (not its share of l2). U starts uniform in +-1/sqrt(V + d) and W at zero, as the cross-loss authors'
-code does.
-
-Its pairs are not in `meta()`: a word-embedding job builds the model from the corpus' pairs file (`from_pairs`).
+loss with it (not its share of l2).
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 import scipy.special
 import tensorflow as tf
 
-from influential.core import names
 from influential.models.autodiff import AutodiffModel
-from influential.text import objectives
-from influential.text.pairs import Pairs
+from influential.models.skipgram_layout import SkipGramLayout
 
 
 @dataclass(frozen=True, eq=False)
-class SkipGram(AutodiffModel):
-    vocabulary_size: int
-    dim: int
-    l2: float
-    pairs: Pairs = field(repr=False)
-
-    kind = names.SKIP_GRAM
-    removal_includes_regularizer = False
-    layer_names = ("input_vectors",)
+class SkipGram(SkipGramLayout, AutodiffModel):
+    """The layout (models.skipgram_layout) with its tensor side: losses of one or K stacked models, the regulariser
+    and the closed-form Hessian-vector product."""
 
     @classmethod
-    def from_pairs(cls, meta: dict, pairs: Pairs) -> "SkipGram":
-        return cls(int(meta["vocabulary_size"]), int(meta["dim"]), float(meta["l2"]), pairs)
-
-    def meta(self) -> dict:
-        return {"kind": self.kind, "vocabulary_size": self.vocabulary_size, "dim": self.dim, "l2": self.l2}
-
-    @property
-    def n_params(self) -> int:
-        return 2 * self.vocabulary_size * self.dim
-
-    @property
-    def n_classes(self) -> int:
-        return 0  # not a classifier
-
-    @property
-    def scale(self) -> float:
-        """The corpus' mean number of pairs per unit."""
-        return max(1.0, len(self.pairs.centre) / self.pairs.n_units)
-
-    def units(self) -> np.ndarray:
-        """The training examples: every unit's id (and labels that nothing reads)."""
-        return np.arange(self.pairs.n_units)
-
-    def initial_params(self, seed: int) -> np.ndarray:
-        bound = 1.0 / np.sqrt(self.vocabulary_size + self.dim)
-        u = np.random.default_rng(seed).uniform(-bound, bound, self.vocabulary_size * self.dim)
-        return np.concatenate([u, np.zeros_like(u)]).astype(np.float32)
-
-    def input_vectors(self, theta: np.ndarray) -> np.ndarray:
-        """U, (V, d), of one parameter vector, or (K, V, d) of K stacked ones."""
-        return objectives.input_vectors(theta, self.vocabulary_size, self.dim)
-
-    def output_vectors(self, theta: np.ndarray) -> np.ndarray:
-        """W, as input_vectors."""
-        theta = np.asarray(theta)
-        return theta[..., self.vocabulary_size * self.dim :].reshape(*theta.shape[:-1], self.vocabulary_size, self.dim)
+    def of(cls, layout: SkipGramLayout) -> "SkipGram":
+        return cls(layout.vocabulary_size, layout.dim, layout.l2, layout.pairs)
 
     @cached_property
     def _tables(self) -> tuple[tf.Tensor, ...]:

@@ -19,12 +19,10 @@ import pandas as pd
 import scipy.special
 
 from influential.core.errors import InputError
-from influential.core.names import BLOCK, CG, PREDICTED, WORD_ESTIMATORS
+from influential.core.names import BLOCK, CG, PREDICTED, SHIFTED, WORD_ESTIMATORS
 from influential.text.objectives import WordObjective
 
 log = logging.getLogger(__name__)
-
-SHIFTED = "shifted_change"  # the objective recomputed at the predicted parameters (NaN where none are predicted)
 
 
 def block_terms(model, theta: np.ndarray, words: np.ndarray, damping: float) -> tuple[np.ndarray, np.ndarray]:
@@ -60,7 +58,7 @@ def block_changes(model, theta: np.ndarray, objective: WordObjective, damping: f
 
 def predict(name: str, model, theta: np.ndarray, objective: WordObjective, settings: dict):
     """The linear and (where the estimator gives parameter changes) shifted prediction for every unit, and the
-    solve's diagnostics."""
+    solve's diagnostics; `model` is the Skip-gram's layout (models.skipgram_layout) or the model itself."""
     started = time.perf_counter()
     vectors = model.input_vectors(theta).astype(np.float64)[objective.words]
     gradient = objective.gradient(vectors)
@@ -69,12 +67,13 @@ def predict(name: str, model, theta: np.ndarray, objective: WordObjective, setti
         linear = np.einsum("nwd,wd->n", change, gradient)
         shifted = objective.value(vectors + change) - objective.value(vectors)
         facts = {}
-    elif name == CG:
+    elif name == CG:  # TensorFlow's: loaded for this estimator only
         from influential.influence.functions import ConjugateGradientInfluence
+        from influential.models.skipgram import SkipGram
 
         units = model.units()
         solver = ConjugateGradientInfluence(
-            model,
+            SkipGram.of(model),
             theta.astype(np.float64),
             units,
             np.zeros(len(units), np.int32),

@@ -4,13 +4,10 @@ vectors), and how each estimator's predictions agree with it (evaluation.agreeme
 import numpy as np
 import pandas as pd
 
-from influential.core.names import ACTUAL, PREDICTED
+from influential.core.names import ACTUAL, EVALUATIONS, PREDICTED, SHIFTED
 from influential.evaluation import agreement as agreement_of
 from influential.loo import gather
-from influential.text.estimators import SHIFTED
 from influential.text.objectives import WordObjective, input_vectors
-
-EVALUATIONS = {"linear": PREDICTED, "shifted": SHIFTED}
 
 
 def objective_values(thetas: np.ndarray, objectives: list[WordObjective], vocabulary_size: int, dim: int):
