@@ -5,7 +5,7 @@ one, on the default run's corpus.
     python bench/skipgram.py [--genres romance] [--min-count 5] [--dim 16] [--out bench/results]
 
 Both products are timed side by side in one process, float64, on one thread (as a job runs), after a first call
-that traces; the two agree to 1e-9 relative. Writes a JSON record and prints a Markdown table.
+that traces; the two agree to 1e-8 relative. Writes a JSON record and prints a Markdown table.
 """
 
 import argparse

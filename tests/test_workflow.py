@@ -292,6 +292,8 @@ def test_report_carries_every_figure_and_table(tiny_run):
         assert f"results/tiny_cnn/tables/{table}" in html
     for table in ("mixture_agreement.csv", "mixture_summary.csv"):
         assert f"results/tiny_mixture/tables/{table}" in html
+    for table in ("agreement.csv", "influential_units.csv"):
+        assert f"results/tiny_words/tables/{table}" in html
 
 
 def bad(path: str, value):
@@ -667,7 +669,10 @@ def test_changing_one_estimators_setting_reruns_only_that_estimator(tiny_run, tm
     ("module", "downstream"),
     [
         ("figures/embedding.py", set()),
-        ("loo/gather.py", {"evaluate", "plot_influence_vs_loo", "embedding_metrics", "embedding_tables"}),
+        (
+            "loo/gather.py",
+            {"evaluate", "plot_influence_vs_loo", "embedding_metrics", "embedding_tables", "plot_words"},
+        ),
     ],
 )
 def test_editing_a_library_module_reruns_exactly_the_rules_that_import_it(tiny_run, tmp_path, module, downstream):
@@ -802,15 +807,19 @@ def test_word_embedding_experiment(tiny_run):
 
     actual = pd.read_parquet(exp / "loo" / "actual.parquet").set_index(["test", "train_position"])
     chunks = sorted((exp / "loo" / "chunks").glob("*.parquet"))
-    assert len(chunks) == 1
-    chunk = pd.read_parquet(chunks[0])
-    vectors = {row.model if row.model != "left_out" else row.train_position: row.theta for row in chunk.itertuples()}
-    for name, objective in (("pronouns", weat), ("he_moved", moved)):
-        value = {key: objective(theta[: size * dim].reshape(size, dim)) for key, theta in vectors.items()}
-        for unit in chunk.loc[chunk["model"] == "left_out", "train_position"]:
-            row = actual.loc[(name, unit)]
-            assert row[names.ACTUAL] == pytest.approx(value[unit] - value["control"], rel=1e-6, abs=1e-12)
-            assert row[names.RAW] == pytest.approx(value[unit] - value["checkpoint"], rel=1e-6, abs=1e-12)
+    assert len(chunks) == 2  # 4 units per objective, up to 8 in chunks of 4
+    for path in chunks:
+        chunk = pd.read_parquet(path)
+        models = {
+            row.model if row.model != "left_out" else row.train_position: np.asarray(row.theta, dtype=np.float64)
+            for row in chunk.itertuples()
+        }
+        for name, objective in (("pronouns", weat), ("he_moved", moved)):
+            value = {key: objective(theta[: size * dim].reshape(size, dim)) for key, theta in models.items()}
+            for unit in chunk.loc[chunk["model"] == "left_out", "train_position"]:
+                row = actual.loc[(name, unit)]
+                assert row[names.ACTUAL] == pytest.approx(value[unit] - value["control"], rel=1e-6, abs=1e-12)
+                assert row[names.RAW] == pytest.approx(value[unit] - value["checkpoint"], rel=1e-6, abs=1e-12)
     agreement = pd.read_csv(exp / "tables" / "agreement.csv")
     predictions = [("block", "linear"), ("block", "shifted"), ("cg", "linear")]
     expected = {(e, ev, o) for e, ev in predictions for o in ("pronouns", "he_moved")}

@@ -381,9 +381,12 @@ def word_targets():
 
 
 def corpus_source(wildcards):
-    """The text a word-embedding experiment reads: the bundled Brown corpus, or the user's file."""
+    """The text a word-embedding experiment reads: the user's file, or the bundled Brown corpus (named relative to
+    the working directory, as dataset_inputs names the bundled digits)."""
     corpus = word_settings(wildcards.word)["corpus"]
-    return corpus["file"] if corpus["source"] == "text" else "resources/brown.npz"
+    if corpus["source"] == "text":
+        return corpus["file"]
+    return os.path.relpath(os.path.join(workflow.basedir, "resources", "brown.npz"))
 
 
 def measured_units(wildcards):

@@ -17,10 +17,11 @@ A model is a small frozen object describing an architecture; its parameters are 
 
 Logistic regression computes everything in closed form with numpy and loads TensorFlow only for the tensor side; the
 Gaussian mixture of `mixtures:` (models.gaussian_mixture) is numpy only, its test objective -log p(y | x) its own
-method, and its jobs build it directly (mixture.fit), so that no other job's code holds it; the all-CNN gets the
-generic derivatives by automatic differentiation (models.autodiff) and overrides the two that have fast formulas
-(batched per-example gradients, the layer-block Hessian). Adding a model is one module here, a `kind` in
-names.MODEL_KINDS and its config schema.
+method, and its jobs build it directly (mixture.fit), so that no other job's code holds it; so do the Skip-gram's
+of `word_embeddings:` (models.skipgram_layout, models.skipgram: examples are unit ids, the model holds the units'
+pairs); the all-CNN gets the generic derivatives by automatic differentiation (models.autodiff) and overrides the
+two that have fast formulas (batched per-example gradients, the layer-block Hessian). Adding a model is one module
+here, a `kind` in names.MODEL_KINDS and its config schema.
 """
 
 import numpy as np
