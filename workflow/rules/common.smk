@@ -208,14 +208,31 @@ def read_plan(path):
         return [(int(row["train_position"]), row["chunk"]) for row in csv.DictReader(f)]
 
 
+def planned_chunks(plan_path, chunk_file):
+    """The chunk files a plan names (chunk_file: chunk name -> its path), each once, in order."""
+    return [chunk_file(c) for c in sorted({c for _, c in read_plan(plan_path)})]
+
+
+def planned_positions(plan_path, chunk):
+    """A chunk's left-out positions. The plan is read as a file, not through the checkpoint: a chunk job exists
+    only once the plan does, and a cluster job's own Snakemake does not know the checkpoint as done.
+    """
+    return [position for position, name in read_plan(plan_path) if name == chunk]
+
+
+def chunk_minutes(loo):
+    """Minutes a chunk job may take: its model-steps at a conservative 20 per second (this CPU does 60-80; a GPU
+    many more), doubled, plus ten minutes of start-up."""
+    return 10 + 2 * loo["steps"] * (loo["chunk_size"] + 1) // (20 * 60)
+
+
 def loo_chunks(exp):
     """The chunk files of a retraining experiment, named after their left-out positions (see loo.plan); known once
     the loo_select checkpoint has run."""
-    plan = read_plan(checkpoints.loo_select.get(exp=exp).output.plan)
-    return [
-        out("loo", "chunks", f"{c}.parquet").format(exp=exp)
-        for c in sorted({c for _, c in plan})
-    ]
+    return planned_chunks(
+        checkpoints.loo_select.get(exp=exp).output.plan,
+        lambda c: out("loo", "chunks", f"{c}.parquet").format(exp=exp),
+    )
 
 
 def loo_models(wildcards):
@@ -244,18 +261,14 @@ def loo_tables(wildcards):
 
 
 def chunk_positions(wildcards):
-    """A chunk's left-out positions. The plan is read as a file, not through the checkpoint: a chunk job exists
-    only once the plan does, and a cluster job's own Snakemake does not know the checkpoint as done.
-    """
-    plan = read_plan(out("loo", "plan.csv").format(exp=wildcards.exp))
-    return [position for position, chunk in plan if chunk == wildcards.chunk]
+    """A retraining chunk's left-out training positions (planned_positions)."""
+    return planned_positions(
+        out("loo", "plan.csv").format(exp=wildcards.exp), wildcards.chunk
+    )
 
 
 def loo_chunk_runtime(wildcards):
-    """Minutes a chunk job may take: its model-steps at a conservative 20 per second (this CPU does 60-80; a GPU
-    many more), doubled, plus ten minutes of start-up."""
-    loo = experiment(wildcards.exp)["loo"]
-    return 10 + 2 * loo["steps"] * (loo["chunk_size"] + 1) // (20 * 60)
+    return chunk_minutes(experiment(wildcards.exp)["loo"])
 
 
 def training_runtime(wildcards):
@@ -398,23 +411,21 @@ def measured_units(wildcards):
 
 def word_chunks(word):
     """A word-embedding experiment's retraining chunks, known once word_loo_select has run."""
-    plan = read_plan(checkpoints.word_loo_select.get(word=word).output.plan)
-    return [
-        word_out("loo", "chunks", f"{c}.parquet").format(word=word)
-        for c in sorted({c for _, c in plan})
-    ]
+    return planned_chunks(
+        checkpoints.word_loo_select.get(word=word).output.plan,
+        lambda c: word_out("loo", "chunks", f"{c}.parquet").format(word=word),
+    )
 
 
 def word_chunk_positions(wildcards):
-    """A chunk's left-out units, read from the plan as chunk_positions reads the all-CNN's."""
-    plan = read_plan(word_out("loo", "plan.csv").format(word=wildcards.word))
-    return [position for position, chunk in plan if chunk == wildcards.chunk]
+    """A word-embedding chunk's left-out units (planned_positions)."""
+    return planned_positions(
+        word_out("loo", "plan.csv").format(word=wildcards.word), wildcards.chunk
+    )
 
 
 def word_chunk_runtime(wildcards):
-    """Minutes a chunk job may take, as loo_chunk_runtime."""
-    loo = word_settings(wildcards.word)["loo"]
-    return 10 + 2 * loo["steps"] * (loo["chunk_size"] + 1) // (20 * 60)
+    return chunk_minutes(word_settings(wildcards.word)["loo"])
 
 
 def all_targets():

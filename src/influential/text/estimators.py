@@ -15,11 +15,12 @@ import logging
 import time
 
 import numpy as np
-import pandas as pd
 import scipy.special
 
 from influential.core.errors import InputError
-from influential.core.names import BLOCK, CG, PREDICTED, SHIFTED, WORD_ESTIMATORS
+from influential.core.names import BLOCK, CG, SHIFTED, WORD_ESTIMATORS
+from influential.data.splits import Split
+from influential.influence import tables
 from influential.text.objectives import WordObjective
 
 log = logging.getLogger(__name__)
@@ -100,17 +101,7 @@ def predict(name: str, model, theta: np.ndarray, objective: WordObjective, setti
 
 
 def table(name: str, objective: str, linear: np.ndarray, shifted: np.ndarray, unit_document: np.ndarray):
-    """One estimator's predictions for one objective, a row per unit (the columns every leave-one-out stage reads:
-    the unit is the training position)."""
+    """One estimator's predictions for one objective, a row per unit: influence.tables' columns (the unit is the
+    training position, its document the label) and the shifted prediction."""
     units = np.arange(len(linear))
-    return pd.DataFrame(
-        {
-            "estimator": name,
-            "test": objective,
-            "train_position": units,
-            "train_index": units,
-            "label": unit_document,
-            PREDICTED: linear,
-            SHIFTED: shifted,
-        }
-    )
+    return tables.table(Split(units, unit_document, units), name, objective, linear).assign(**{SHIFTED: shifted})
