@@ -19,8 +19,8 @@ def main(snakemake):
         tables, diagnostics = [], []
         for record in io.read_json(snakemake.input.objectives):
             objective = objectives.bind(record, corpus.vocabulary, initial)
-            linear, shifted, facts = estimators.predict(name, model, theta, objective, settings)
-            tables.append(estimators.table(name, objective.name, linear, shifted, corpus.unit_document))
+            linear, moved, facts = estimators.predict(name, model, theta, objective, settings)
+            tables.append(estimators.table(name, objective.name, linear, moved, corpus.unit_document))
             diagnostics.append(facts)
         io.write_table(pd.concat(tables, ignore_index=True), snakemake.output.table)
         io.write_json(diagnostics, snakemake.output.diagnostics)

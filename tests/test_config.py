@@ -172,6 +172,15 @@ def test_word_embeddings_are_filled_in_and_checked(schema):
         "learning_rate": None,
         "seed": 0,
     }
+    assert config["groups"] == {
+        "sizes": [],
+        "random": 3,
+        "seeds": [0, 1, 2],
+        "warm_start": True,
+        "estimator": "block",
+        "objectives": None,
+        "seed": 0,
+    }
     near = {"name": "near", "kind": "distance", "words": ["he", "she"]}
     problems = {
         "config: word_embeddings.w.corpus.file: required for source 'text'": {"corpus": {"source": "text"}},
@@ -184,6 +193,16 @@ def test_word_embeddings_are_filled_in_and_checked(schema):
         },
         "config: word_embeddings.w.corpus.unit: 'paragraph' is not one of 'sentence', 'document'": {
             "corpus": {"unit": "paragraph"}
+        },
+        "config: word_embeddings.w.groups.objectives: 'far' is not an objective": {
+            "groups": {"sizes": [10], "objectives": ["far"]}
+        },
+        "config: word_embeddings.w.groups.estimator: 'cg' is not in influence.estimators": {
+            "groups": {"sizes": [10], "estimator": "cg"},
+            "influence": {"estimators": ["block"]},
+        },
+        "config: word_embeddings.w.groups: sizes given but no seeds and no warm_start: nothing would retrain them": {
+            "groups": {"sizes": [10], "seeds": [], "warm_start": False}
         },
     }
     for message, settings in problems.items():

@@ -1,19 +1,23 @@
 """Word embeddings (text.*, models.skipgram): the objectives against Caliskan's formula and central differences,
 the pairs' independence between units, the Skip-gram loss and Hessian against independent computations, `block`
-against re-solving its restricted problem with one unit down-weighted, and CG against a dense solve."""
+against re-solving its restricted problem with one unit down-weighted, CG against a dense solve, and group removal
+(a step without a set, the sets, their measured and predicted changes) against direct computations."""
 
 import itertools
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.optimize
 import scipy.special
+import tensorflow as tf
 
 from influential.core.errors import InputError
 from influential.data import corpus
 from influential.derivatives.autodiff import HessianOperator, loss_hessian, per_example_gradients
 from influential.models.skipgram import SkipGram
-from influential.text import estimators, objectives, pairs
+from influential.text import estimators, groups, objectives, pairs
+from influential.training import adam
 
 SENTENCES = [
     "the cat sat on the mat",
@@ -224,3 +228,103 @@ def test_cg_is_the_dense_solve_of_the_whole_model(trained, small_corpus):
     expected = unit_gradients @ np.linalg.solve(hessian, gradient) / len(units)
     np.testing.assert_allclose(linear, expected, rtol=1e-6, atol=1e-12)
     assert np.isnan(shifted).all() and facts["converged"]
+
+
+def test_a_step_without_a_set_follows_the_gradient_of_the_rest_of_its_minibatch(trained):
+    """adam.stacked_step with a row of left-out units: its gradient is that of the mean loss over the minibatch's
+    other units (computed on those units alone) plus the regulariser; the control's is the whole minibatch's."""
+    model, theta = trained
+    units = model.units()
+    batch, removed = np.array([0, 2, 3, 5, 6]), [2, 6, adam.NOTHING_LEFT_OUT]
+    left_out = np.array([removed, [adam.NOTHING_LEFT_OUT] * 3])
+    thetas = np.tile(theta, (2, 1))
+    zeros = tf.zeros_like(thetas)
+    *_, gradient = adam.stacked_step(model)(
+        tf.constant(thetas), zeros, zeros, tf.constant(0), units, units, tf.constant(batch), left_out, 0.01
+    )
+    kept = np.array([0, 3, 5])
+    for row, chosen in ((0, kept), (1, batch)):
+        expected = model.loss_gradient(theta, units[chosen], units[chosen], 100) + model.regularizer_gradient(theta)
+        np.testing.assert_allclose(gradient.numpy()[row], expected, rtol=1e-10, atol=1e-14)
+
+
+def predicted_table(values: dict[str, np.ndarray]):
+    return pd.concat(
+        [
+            pd.DataFrame(
+                {"estimator": "block", "test": name, "train_position": np.arange(len(v)), "predicted_change": v}
+            )
+            for name, v in values.items()
+        ],
+        ignore_index=True,
+    )
+
+
+def test_group_sets_are_the_top_units_each_way_and_random_sets_of_each_size():
+    values = np.array([0.3, -0.5, 0.1, 0.9, -0.2, 0.0, -0.7, 0.4])
+    predicted = predicted_table({"bias": values, "other": -values})
+    sets = groups.select(predicted, [2, 3], 2, ["bias"], 5, len(values)).set_index("set")
+    assert sets.loc["bias:increase:2", "units"].tolist() == [3, 7]
+    assert sets.loc["bias:decrease:3", "units"].tolist() == [1, 4, 6]
+    random = sets[sets["direction"] == "random"]
+    assert random["size"].tolist() == [2, 2, 3, 3] and (random["selected_by"] == "").all()
+    assert all(len(set(units)) == size for units, size in zip(random["units"], random["size"], strict=True))
+    with pytest.raises(InputError, match=r"^groups.sizes: 8 units is not fewer than the corpus' 8 units$"):
+        groups.select(predicted, [2, 8], 2, ["bias"], 5, len(values))
+
+
+def test_group_changes_are_against_each_runs_own_control_and_predictions_are_sums(trained, small_corpus):
+    """Actual changes recomputed from the stored vectors with Caliskan's formula, per seed against that seed's
+    control; the linear prediction is the sum of the set's units'; block's shifted prediction of a one-unit set is
+    its per-unit shifted prediction; vs_random and the agreement from the table's own columns."""
+    model, theta = trained
+    vocabulary = small_corpus.vocabulary
+    roles = [["cat", "mat"], ["dog", "log"], ["sat", "on"], ["saw", "met"]]
+    objective = bound("weat", roles, vocabulary)
+    linear, shifted, _ = estimators.predict("block", model, theta, objective, {"damping": 0.0})
+    predicted = predicted_table({"weat": linear})
+    sets = groups.select(predicted, [1, 2], 1, ["weat"], 0, model.pairs.n_units)
+    rng = np.random.default_rng(0)
+    base = model.input_vectors(theta)
+    runs = []
+    for seed in (0, 1):
+        for name in [*sets["set"], groups.CONTROL]:
+            vectors = base + rng.normal(0, 0.05, base.shape)
+            runs.append({"protocol": "reset", "seed": seed, "set": name, "input_vectors": vectors.ravel()})
+    runs = pd.DataFrame(runs)
+    actual = groups.actual_changes(runs, [objective], len(vocabulary), model.dim).set_index(["seed", "set"])
+
+    def weat(row):
+        u = row.input_vectors.reshape(len(vocabulary), model.dim)
+        at = {w: u[list(vocabulary).index(w)] for role in roles for w in role}
+        return caliskan_effect_size(*([at[w] for w in role] for role in roles))
+
+    controls = {row.seed: weat(row) for row in runs[runs["set"] == groups.CONTROL].itertuples()}
+    for row in runs[runs["set"] != groups.CONTROL].itertuples():
+        expected = weat(row) - controls[row.seed]
+        assert actual.loc[(row.seed, row.set), "actual_change"] == pytest.approx(expected, rel=1e-9)
+
+    sums = groups.linear_predictions(sets, predicted).set_index("set")["predicted_change"]
+    for name, units in zip(sets["set"], sets["units"], strict=True):
+        assert sums[name] == pytest.approx(linear[units].sum(), rel=1e-12)
+    single = sets[sets["size"] == 1]
+    moved = estimators.block_group_shifted(model, theta, objective, single, 0.0)
+    np.testing.assert_allclose(moved["predicted_change"], [shifted[u[0]] for u in single["units"]], rtol=1e-10)
+
+    table = groups.summary(
+        sets,
+        actual.reset_index(),
+        pd.concat(
+            [sums.reset_index().assign(estimator="block", objective="weat", evaluation="linear")], ignore_index=True
+        ),
+    )
+    per_seed = actual.reset_index().groupby("set")["actual_change"]
+    np.testing.assert_allclose(table.set_index("set").loc[sets["set"], "actual_mean"], per_seed.mean()[sets["set"]])
+    np.testing.assert_allclose(table.set_index("set").loc[sets["set"], "actual_std"], per_seed.std()[sets["set"]])
+    random = table[table["direction"] == "random"].set_index("size")["actual_mean"].abs()
+    for row in table.itertuples():
+        assert row.vs_random == pytest.approx(row.actual_mean / random[row.size], rel=1e-12)
+    agreement = groups.agreement(table)
+    assert agreement["sets"].tolist() == [len(sets)]
+    r = np.corrcoef(table["predicted_change"], table["actual_mean"])[0, 1]
+    assert agreement["pearson"].iloc[0] == pytest.approx(r) and agreement["r_squared"].iloc[0] == pytest.approx(r**2)

@@ -123,6 +123,7 @@ TINY = {
             ],
             "influence": {"cg": {"max_iter": 20}},
             "loo": {"k": 4, "chunk_size": 4, "steps": 20, "batch_size": 50},
+            "groups": {"sizes": [3, 6], "random": 2, "seeds": [0]},
             "figures": {"top": 2, "dpi": 50},
         }
     },
@@ -292,7 +293,7 @@ def test_report_carries_every_figure_and_table(tiny_run):
         assert f"results/tiny_cnn/tables/{table}" in html
     for table in ("mixture_agreement.csv", "mixture_summary.csv"):
         assert f"results/tiny_mixture/tables/{table}" in html
-    for table in ("agreement.csv", "influential_units.csv"):
+    for table in ("agreement.csv", "influential_units.csv", "groups.csv", "group_agreement.csv"):
         assert f"results/tiny_words/tables/{table}" in html
 
 
@@ -830,6 +831,32 @@ def test_word_embedding_experiment(tiny_run):
     assert set(units["genre"]) == {"science_fiction"} and units["text"].str.split().str.len().min() >= 2
     assert units[names.ACTUAL].notna().any()  # the retrained units carry their measured change
     assert matplotlib.image.imread(exp / "figures" / "pred_vs_actual.png").std() > 0.05
+
+    # group removal: each set's change against its run's control, from the stored vectors; from scratch with the
+    # training seed, the control is the trained model again
+    table = pd.read_csv(exp / "tables" / "groups.csv")
+    sets = pd.read_parquet(exp / "groups" / "sets.parquet")
+    assert len(sets) == 2 * (2 * 2 + 2)  # sizes x (2 objectives x 2 directions + 2 random sets)
+    for run in ("scratch0", "warm_start"):
+        vectors = pd.read_parquet(exp / "groups" / "runs" / f"{run}.parquet").set_index("set")["input_vectors"]
+        protocol = "reset" if run == "scratch0" else "warm_start"
+        for name, objective in (("pronouns", weat), ("he_moved", moved)):
+            value = {s: objective(np.asarray(v, np.float64).reshape(size, dim)) for s, v in vectors.items()}
+            rows = table[(table["protocol"] == protocol) & (table["objective"] == name)].drop_duplicates("set")
+            assert len(rows) == len(sets)
+            for row in rows.itertuples():
+                assert row.actual_mean == pytest.approx(value[row.set] - value["control"], rel=1e-5, abs=1e-9)
+        if run == "scratch0":
+            trained = model["theta"][: size * dim].reshape(size, dim)
+            np.testing.assert_allclose(vectors["control"].reshape(size, dim), trained, rtol=1e-4, atol=1e-6)
+    group_agreement = pd.read_csv(exp / "tables" / "group_agreement.csv")
+    expected = {(e, ev, o, p) for e, ev, o in expected for p in ("reset", "warm_start")}
+    assert (
+        set(group_agreement[["estimator", "evaluation", "objective", "protocol"]].itertuples(False, None)) == expected
+    )
+    assert (group_agreement["sets"] == len(sets)).all()
+    for figure in ("groups_pred_vs_actual", "groups_by_size", "groups_words"):
+        assert matplotlib.image.imread(exp / "figures" / f"{figure}.png").std() > 0.05
 
 
 def test_mixture_cross_loss_experiment(tiny_run, schema):

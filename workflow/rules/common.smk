@@ -390,6 +390,14 @@ def word_targets():
                 ],
                 word=word,
             )
+        if contract.word_group_runs(word_settings(word)):
+            targets += expand(
+                [
+                    word_out("tables", "group_agreement.csv"),
+                    word_out("figures", "groups_by_size.png"),
+                ],
+                word=word,
+            )
     return expand(targets, word=WORDS)
 
 
@@ -428,6 +436,32 @@ def word_chunk_runtime(wildcards):
     return chunk_minutes(word_settings(wildcards.word)["loo"])
 
 
+def word_group_run_files(wildcards):
+    """A word-embedding experiment's group-removal runs, from scratch ones first (the figures draw the first)."""
+    runs = contract.word_group_runs(word_settings(wildcards.word))
+    ordered = sorted(runs, key=lambda run: run == names.WARM_START)
+    return expand(
+        word_out("groups", "runs", "{run}.parquet"), word=wildcards.word, run=ordered
+    )
+
+
+def word_group_runtime(wildcards):
+    """Minutes a group-removal run may take: chunk_minutes' rate over every set and the control."""
+    settings = word_settings(wildcards.word)
+    chosen = contract.word_group_sets(settings)
+    sets = len(chosen["sizes"]) * (2 * len(chosen["objectives"]) + chosen["random"])
+    retrain = contract.word_group_run(settings, wildcards.group_run)
+    return chunk_minutes({"steps": retrain["steps"], "chunk_size": sets})
+
+
+def word_block_settings(wildcards):
+    """The block estimator's settings where it runs (its shifted group predictions), else None."""
+    settings = word_settings(wildcards.word)
+    if names.BLOCK not in settings["influence"]["estimators"]:
+        return None
+    return contract.word_estimator(settings, names.BLOCK)
+
+
 def all_targets():
     return (
         mixture_targets()
@@ -460,6 +494,7 @@ wildcard_constraints:
     mix=name_pattern(MIXTURES),
     word=name_pattern(WORDS),
     word_estimator=name_pattern(names.WORD_ESTIMATORS),
+    group_run=rf"{names.WARM_START}|{names.SCRATCH}\d+",
     model=name_pattern(names.MIXTURE_MODELS),
     ranker=name_pattern(names.MISLABEL_RANKERS),
     test=name_pattern(sorted({t for exp in EXPERIMENTS for t in test_names(exp)})),

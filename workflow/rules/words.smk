@@ -255,3 +255,129 @@ rule plot_words:
         code=library_code("plot_words"),
     script:
         "../../scripts/plot_words.py"
+
+
+rule word_group_select:
+    input:
+        predicted=lambda wc: rules.word_influence.output.table.format(
+            word=wc.word, word_estimator=word_settings(wc.word)["groups"]["estimator"]
+        ),
+    output:
+        word_out("groups", "sets.parquet"),
+    log:
+        word_out("logs", "word_group_select.log"),
+    benchmark:
+        word_out("benchmarks", "word_group_select.tsv")
+    conda:
+        "../../envs/analysis.yaml"
+    threads: 1
+    params:
+        sets=lambda wc: contract.word_group_sets(word_settings(wc.word)),
+        code=library_code("word_group_select"),
+    script:
+        "../../scripts/word_group_select.py"
+
+
+rule word_group_retrain:
+    input:
+        summary=rules.word_corpus.output.summary,
+        pairs=rules.word_corpus.output.pairs,
+        model=rules.word_train.output.model,
+        sets=rules.word_group_select.output[0],
+    output:
+        word_out("groups", "runs", "{group_run}.parquet"),
+    log:
+        word_out("logs", "groups", "{group_run}.log"),
+    benchmark:
+        word_out("benchmarks", "groups", "{group_run}.tsv")
+    conda:
+        "../../envs/tensorflow.yaml"
+    threads: 1
+    resources:
+        gpu=1,
+        runtime=word_group_runtime,
+    params:
+        retrain=lambda wc: contract.word_group_run(word_settings(wc.word), wc.group_run),
+        training=lambda wc: word_settings(wc.word)["training"],
+        code=library_code("word_group_retrain"),
+    script:
+        "../../scripts/word_group_retrain.py"
+
+
+rule word_groups:
+    input:
+        sets=rules.word_group_select.output[0],
+        runs=word_group_run_files,
+        predicted=rules.word_evaluate.input.predicted,
+        corpus=rules.word_corpus.output.corpus,
+        pairs=rules.word_corpus.output.pairs,
+        objectives=rules.word_objectives.output[0],
+        model=rules.word_train.output.model,
+    output:
+        actual=word_out("groups", "actual.parquet"),
+        table=report(
+            word_out("tables", "groups.csv"),
+            caption="../report/word_groups.rst",
+            category="{word}",
+            subcategory="Word embeddings",
+        ),
+        agreement=report(
+            word_out("tables", "group_agreement.csv"),
+            caption="../report/word_group_agreement.rst",
+            category="{word}",
+            subcategory="Word embeddings",
+        ),
+    log:
+        word_out("logs", "word_groups.log"),
+    benchmark:
+        word_out("benchmarks", "word_groups.tsv")
+    conda:
+        "../../envs/analysis.yaml"
+    threads: 1
+    params:
+        block=word_block_settings,
+        code=library_code("word_groups"),
+    script:
+        "../../scripts/word_groups.py"
+
+
+rule plot_word_groups:
+    input:
+        table=rules.word_groups.output.table,
+        agreement=rules.word_groups.output.agreement,
+        actual=rules.word_groups.output.actual,
+        sets=rules.word_group_select.output[0],
+        runs=word_group_run_files,
+        corpus=rules.word_corpus.output.corpus,
+        objectives=rules.word_objectives.output[0],
+    output:
+        predicted=report(
+            word_out("figures", "groups_pred_vs_actual.png"),
+            caption="../report/word_groups_pred_vs_actual.rst",
+            category="{word}",
+            subcategory="Word embeddings",
+        ),
+        sizes=report(
+            word_out("figures", "groups_by_size.png"),
+            caption="../report/word_groups_by_size.rst",
+            category="{word}",
+            subcategory="Word embeddings",
+        ),
+        words=report(
+            word_out("figures", "groups_words.png"),
+            caption="../report/word_groups_words.rst",
+            category="{word}",
+            subcategory="Word embeddings",
+        ),
+    log:
+        word_out("logs", "plot_word_groups.log"),
+    benchmark:
+        word_out("benchmarks", "plot_word_groups.tsv")
+    conda:
+        "../../envs/analysis.yaml"
+    threads: 1
+    params:
+        dpi=lambda wc: word_settings(wc.word)["figures"]["dpi"],
+        code=library_code("plot_word_groups"),
+    script:
+        "../../scripts/plot_word_groups.py"

@@ -220,6 +220,14 @@ def _check_word_embedding(settings: dict, where: str) -> None:
         raise ConfigError(f"{where}.objectives: duplicated name {', '.join(map(repr, duplicated))}")
     if loo["method"] != "none" and loo["estimator"] not in settings["influence"]["estimators"]:
         raise ConfigError(f"{where}.loo.estimator: {loo['estimator']!r} is not in influence.estimators")
+    groups = settings["groups"]
+    if groups["sizes"] and groups["estimator"] not in settings["influence"]["estimators"]:
+        raise ConfigError(f"{where}.groups.estimator: {groups['estimator']!r} is not in influence.estimators")
+    unknown = [name for name in groups["objectives"] or [] if name not in chosen]
+    if unknown:
+        raise ConfigError(f"{where}.groups.objectives: {', '.join(map(repr, unknown))} is not an objective")
+    if groups["sizes"] and not groups["seeds"] and not groups["warm_start"]:
+        raise ConfigError(f"{where}.groups: sizes given but no seeds and no warm_start: nothing would retrain them")
 
 
 def _check_objectives(exp: dict, where: str) -> None:

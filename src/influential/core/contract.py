@@ -40,6 +40,32 @@ def word_model(settings: dict) -> dict:
     return {key: settings["model"][key] for key in ("dim", "l2")}
 
 
+def word_group_run(settings: dict, run: str) -> dict:
+    """The retraining settings of one group-removal run (names.WARM_START, or names.SCRATCH + a seed): warm-started
+    as loo retrains, or from scratch over the whole training schedule with that seed."""
+    if run == names.WARM_START:
+        return retraining(settings) | {"method": names.WARM_START}
+    training = settings["training"]
+    seed = int(run.removeprefix(names.SCRATCH))
+    return {"method": "reset", "steps": training["steps"], "batch_size": training["batch_size"], "seed": seed}
+
+
+def word_group_runs(settings: dict) -> list[str]:
+    """A word-embedding experiment's group-removal runs, one job each."""
+    groups = settings["groups"]
+    if not groups["sizes"]:
+        return []
+    runs = [names.WARM_START] if groups["warm_start"] else []
+    return runs + [f"{names.SCRATCH}{seed}" for seed in groups["seeds"]]
+
+
+def word_group_sets(settings: dict) -> dict:
+    """What the removed sets depend on besides the chosen estimator's predictions."""
+    groups = settings["groups"]
+    chosen = groups["objectives"] or [objective["name"] for objective in settings["objectives"]]
+    return {"sizes": groups["sizes"], "random": groups["random"], "seed": groups["seed"], "objectives": chosen}
+
+
 def word_estimator(settings: dict, name: str) -> dict:
     """The settings a word-embedding estimator uses: damping, batch size, and CG's own section."""
     influence = settings["influence"]

@@ -19,7 +19,11 @@ RAW = "raw_change"
 # A prediction evaluated "shifted": the objective recomputed at the predicted parameters (word embeddings; NaN for
 # estimators that predict no parameter change).
 SHIFTED = "shifted_change"
-EVALUATIONS = {"linear": PREDICTED, "shifted": SHIFTED}  # each way of evaluating a prediction, by its column
+EVALUATED_LINEAR, EVALUATED_SHIFTED = "linear", "shifted"
+EVALUATIONS = {
+    EVALUATED_LINEAR: PREDICTED,
+    EVALUATED_SHIFTED: SHIFTED,
+}  # each way of evaluating a prediction, by its column
 
 # The trained model on every test example (training.fit.predictions), what test points are chosen from.
 PREDICTIONS = ["position", "original_index", "label", "predicted", "loss"]
@@ -37,7 +41,9 @@ WEAT, DISTANCE, MOVEMENT = "weat", "distance", "movement"  # and CENTROID_DISTAN
 WORD_OBJECTIVES = (WEAT, DISTANCE, "centroid_distance", MOVEMENT)
 BLOCK = "block"
 WORD_ESTIMATORS = (BLOCK, "cg")
-WORD_LOO_METHODS = ("warm_start", "none")
+WARM_START = "warm_start"
+SCRATCH = "scratch"  # a from-scratch group-removal run is named scratch<seed>
+WORD_LOO_METHODS = (WARM_START, "none")
 STANDARD_WORD_SETS = {
     "male_names": ["john", "paul", "mike", "kevin", "steve", "greg", "jeff", "bill"],
     "female_names": ["amy", "joan", "lisa", "sarah", "diana", "kate", "ann", "donna"],

@@ -70,7 +70,8 @@ def retrain(
     settings: RetrainSettings,
     log_every: int = 0,
 ) -> dict[str, np.ndarray]:
-    """Train one model per entry of `left_out` (a training position, or CONTROL for none) together.
+    """Train one model per entry of `left_out` (a training position, CONTROL for none, or a row of positions padded
+    with CONTROL: a set) together.
 
     Returns each model's final parameters and its loss on every test example.
     """
@@ -100,6 +101,26 @@ def retrain(
     if not np.all(np.isfinite(thetas)):
         raise TrainingError("retraining diverged: parameters are not finite; lower loo.learning_rate")
     return {"thetas": thetas, "test_losses": adam.stacked_losses(model, thetas, test.x, test.y)}
+
+
+def retrain_sets(
+    model,
+    theta: np.ndarray,
+    state: AdamState,
+    schedule: AdamSettings,
+    train: Split,
+    sets: list[np.ndarray],
+    settings: RetrainSettings,
+) -> np.ndarray:
+    """Retrain without each set of training positions at once, and a control that removes nothing (the last row);
+    returns each model's final parameters, (len(sets) + 1, n_params)."""
+    width = max([len(positions) for positions in sets], default=1)
+    removed = np.full((len(sets) + 1, width), CONTROL, dtype=np.int64)
+    for row, positions in zip(removed, sets, strict=False):
+        row[: len(positions)] = positions
+    empty = train.take(np.arange(0))
+    result = retrain(model, theta, state, schedule, train, empty, removed, settings, max(1, settings.steps // 10))
+    return result["thetas"]
 
 
 def retrain_chunk(

@@ -15,10 +15,11 @@ import logging
 import time
 
 import numpy as np
+import pandas as pd
 import scipy.special
 
 from influential.core.errors import InputError
-from influential.core.names import BLOCK, CG, SHIFTED, WORD_ESTIMATORS
+from influential.core.names import BLOCK, CG, EVALUATED_SHIFTED, PREDICTED, SHIFTED, WORD_ESTIMATORS
 from influential.data.splits import Split
 from influential.influence import tables
 from influential.text.objectives import WordObjective
@@ -57,6 +58,28 @@ def block_changes(model, theta: np.ndarray, objective: WordObjective, damping: f
     return np.einsum("wde,nwe->nwd", np.linalg.inv(hessians), gradients) / model.pairs.n_units
 
 
+def shifted(objective: WordObjective, vectors: np.ndarray, changes: np.ndarray) -> np.ndarray:
+    """The objective's change when its words' vectors (m, d) move by each of `changes` (..., m, d)."""
+    return objective.value(vectors + changes) - objective.value(vectors)
+
+
+def block_group_shifted(model, theta: np.ndarray, objective: WordObjective, sets: pd.DataFrame, damping: float):
+    """`block`'s shifted prediction for removing each set (rows of text.groups.select) at once: the objective under
+    the sum of its units' changes, a row per set."""
+    changes = block_changes(model, theta, objective, damping)
+    joint = np.stack([changes[np.asarray(units, dtype=np.int64)].sum(0) for units in sets["units"]])
+    vectors = model.input_vectors(theta).astype(np.float64)[objective.words]
+    return pd.DataFrame(
+        {
+            "set": sets["set"].to_numpy(),
+            "estimator": BLOCK,
+            "objective": objective.name,
+            PREDICTED: shifted(objective, vectors, joint),
+            "evaluation": EVALUATED_SHIFTED,
+        }
+    )
+
+
 def predict(name: str, model, theta: np.ndarray, objective: WordObjective, settings: dict):
     """The linear and (where the estimator gives parameter changes) shifted prediction for every unit, and the
     solve's diagnostics; `model` is the Skip-gram's layout (models.skipgram_layout) or the model itself."""
@@ -66,7 +89,7 @@ def predict(name: str, model, theta: np.ndarray, objective: WordObjective, setti
     if name == BLOCK:
         change = block_changes(model, theta, objective, settings["damping"])
         linear = np.einsum("nwd,wd->n", change, gradient)
-        shifted = objective.value(vectors + change) - objective.value(vectors)
+        moved = shifted(objective, vectors, change)
         facts = {}
     elif name == CG:  # TensorFlow's: loaded for this estimator only
         from influential.influence.functions import ConjugateGradientInfluence
@@ -87,7 +110,7 @@ def predict(name: str, model, theta: np.ndarray, objective: WordObjective, setti
         full[objective.words] = gradient
         test_gradient = np.concatenate([full.ravel(), np.zeros(model.vocabulary_size * model.dim)])
         linear = solver.change_for_gradients(test_gradient[None])[0]
-        shifted = np.full(len(linear), np.nan)
+        moved = np.full(len(linear), np.nan)
         facts = {k: v for k, v in solver.diagnostics[0].items() if k not in ("estimator", "seconds")}
     else:
         raise InputError(
@@ -97,11 +120,11 @@ def predict(name: str, model, theta: np.ndarray, objective: WordObjective, setti
     log.info(
         "%s on %s: %.1f s, predicted changes %.3g to %.3g", name, objective.name, seconds, linear.min(), linear.max()
     )
-    return linear, shifted, {"estimator": name, "test": objective.name, "seconds": seconds, **facts}
+    return linear, moved, {"estimator": name, "test": objective.name, "seconds": seconds, **facts}
 
 
-def table(name: str, objective: str, linear: np.ndarray, shifted: np.ndarray, unit_document: np.ndarray):
+def table(name: str, objective: str, linear: np.ndarray, moved: np.ndarray, unit_document: np.ndarray):
     """One estimator's predictions for one objective, a row per unit: influence.tables' columns (the unit is the
     training position, its document the label) and the shifted prediction."""
     units = np.arange(len(linear))
-    return tables.table(Split(units, unit_document, units), name, objective, linear).assign(**{SHIFTED: shifted})
+    return tables.table(Split(units, unit_document, units), name, objective, linear).assign(**{SHIFTED: moved})

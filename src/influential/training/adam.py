@@ -59,17 +59,20 @@ def stacked_losses(model, thetas: np.ndarray, x: np.ndarray, y: np.ndarray, batc
 
 
 def stacked_step(model):
-    """A compiled Adam step of K models on one minibatch of (x_all, y_all), model k's left-out position masked out of
-    its mean loss; returns the new parameters and moments and the gradient each model stepped along."""
+    """A compiled Adam step of K models on one minibatch of (x_all, y_all), model k's left-out positions (left_out[k]:
+    one, or a row padded with NOTHING_LEFT_OUT) masked out of its mean loss; returns the new parameters and moments
+    and the gradient each model stepped along."""
 
     @tf.function
     def step(thetas, m, v, t, x_all, y_all, batch, left_out, rate):
         xb, yb = tf.gather(x_all, batch), tf.gather(y_all, batch)
-        keep = tf.cast(batch[None, :] != left_out[:, None], thetas.dtype)  # (K, B)
+        removed = tf.reshape(left_out, (tf.shape(left_out)[0], -1))  # (K, m)
+        keep = tf.cast(tf.reduce_all(batch[None, :, None] != removed[:, None, :], axis=2), thetas.dtype)  # (K, B)
         with tf.GradientTape() as tape:
             tape.watch(thetas)
             losses = model.stacked_losses(thetas, xb, yb)
-            objective = tf.reduce_sum(keep * losses, axis=1) / tf.reduce_sum(keep, axis=1)
+            # a minibatch wholly left out (possible for a large set) contributes the regulariser only
+            objective = tf.reduce_sum(keep * losses, axis=1) / tf.maximum(tf.reduce_sum(keep, axis=1), 1.0)
             total = tf.reduce_sum(objective + model.stacked_regularizer(thetas))
         gradient = tape.gradient(total, thetas)
         return (*adam_update(thetas, m, v, t, gradient, rate), gradient)
@@ -94,9 +97,10 @@ def run(
     """Continue K models (thetas and the state's m, v: (K, n_params)) for `steps` Adam updates on the mean loss +
     regulariser over minibatches of (x, y) drawn with `seed`.
 
-    Every model sees the same minibatches; model k's training position left_out[k] is masked out of its mean
-    (NOTHING_LEFT_OUT: none). The update after t completed updates uses rate_at(t). Every `every` updates and after
-    the last, report(completed updates, the current state, thetas) is called (to log, record, or stop by raising).
+    Every model sees the same minibatches; model k's training positions left_out[k] (one position, or a row of
+    them padded with NOTHING_LEFT_OUT; NOTHING_LEFT_OUT alone: none) are masked out of its mean. The update after
+    t completed updates uses rate_at(t). Every `every` updates and after the last, report(completed updates, the
+    current state, thetas) is called (to log, record, or stop by raising).
     """
     left_out = np.asarray(left_out, dtype=np.int64)
     size = models_per_call(len(left_out), batch_size)

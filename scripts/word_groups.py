@@ -1,0 +1,37 @@
+"""Every removed set's measured change of every objective against each estimator's prediction (the sum of its
+units', and block's objective under their joint change), and their agreement across sets."""
+
+import pandas as pd
+
+from influential.core import io, job
+from influential.data.corpus import Corpus
+from influential.models.skipgram_layout import SkipGramLayout
+from influential.text import estimators, groups, objectives
+from influential.text.pairs import Pairs
+
+
+def main(snakemake):
+    with job.run(snakemake) as log:
+        vocabulary = Corpus.load(snakemake.input.corpus).vocabulary
+        theta, meta = io.load_model(snakemake.input.model)
+        initial = io.load_arrays(snakemake.input.model)["initial_input_vectors"]
+        bound = [objectives.bind(r, vocabulary, initial) for r in io.read_json(snakemake.input.objectives)]
+        sets = io.read_table(snakemake.input.sets, ["set", "selected_by", "direction", "size", "units"])
+        runs = pd.concat([io.read_table(path) for path in snakemake.input.runs], ignore_index=True)
+        actual = groups.actual_changes(runs, bound, meta["vocabulary_size"], meta["dim"])
+        predicted = pd.concat([io.read_table(path) for path in snakemake.input.predicted], ignore_index=True)
+        frames = [groups.linear_predictions(sets, predicted)]
+        if snakemake.params.block is not None:
+            model = SkipGramLayout.from_pairs(meta, Pairs.load(snakemake.input.pairs))
+            damping = snakemake.params.block["damping"]
+            frames += [estimators.block_group_shifted(model, theta, o, sets, damping) for o in bound]
+        table = groups.summary(sets, actual, pd.concat(frames, ignore_index=True))
+        agreement = groups.agreement(table)
+        log.info("group agreement:\n%s", agreement.to_string(index=False))
+        io.write_table(actual, snakemake.output.actual)
+        io.write_table(table, snakemake.output.table)
+        io.write_table(agreement, snakemake.output.agreement)
+
+
+if "snakemake" in globals():
+    main(snakemake)  # noqa: F821
