@@ -1,4 +1,5 @@
 import copy
+import re
 
 import pytest
 import yaml
@@ -350,3 +351,18 @@ def test_mislabel_settings(schema):
     assert error_of(minimal(mislabel={"rankers": ["hydra"]}), schema).startswith(
         "config: experiments.exp.mislabel.rankers.0: 'hydra' is not one of 'exact', 'cg', 'lissa', 'tracin'"
     )
+
+
+def test_every_rule_that_asks_for_a_gpu_goes_to_the_gpu_partition_on_slurm():
+    """A rule that may ask for a GPU (`gpu=` in its resources) left out of profiles/slurm's set-resources would
+    ask the CPU partition for one."""
+    rules = {}
+    for path in sorted((REPO / "workflow" / "rules").glob("*.smk")):
+        for block in re.split(r"\n(?=(?:rule|checkpoint) )", path.read_text()):
+            name = re.match(r"(?:rule|checkpoint) (\w+):", block)
+            if name and re.search(r"^\s+gpu=", block, re.MULTILINE):
+                rules[name.group(1)] = path.name
+    assert {"train", "loo_chunk", "word_train", "word_loo_chunk", "word_group_retrain"} <= set(rules)
+    profile = yaml.safe_load((REPO / "profiles" / "slurm" / "config.yaml").read_text())["set-resources"]
+    for rule in rules:
+        assert profile.get(rule, {}).get("slurm_partition") == "YOUR_GPU_PARTITION", rule

@@ -105,7 +105,11 @@ class PairHessian:
         count, positives = np.bincount(inverse), np.bincount(inverse, weights=label.ravel())
         u, w = model.input_vectors(theta).astype(np.float64), model.output_vectors(theta).astype(np.float64)
         centre, partner = keys // vocabulary, keys % vocabulary
-        probability = scipy.special.expit(np.einsum("ed,ed->e", u[centre], w[partner]))
+        scores = np.empty(len(keys))  # in batches: every entry's two vectors at once outgrow memory on a whole corpus
+        for i in range(0, len(keys), self.ENTRIES_PER_BATCH):
+            part = slice(i, i + self.ENTRIES_PER_BATCH)
+            scores[part] = np.einsum("ed,ed->e", u[centre[part]], w[partner[part]])
+        probability = scipy.special.expit(scores)
         a, b = count * probability - positives, count * probability * (1 - probability)
         self.u, self.w = tf.constant(u), tf.constant(w)
         self.batches = [

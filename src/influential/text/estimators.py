@@ -32,23 +32,18 @@ def block_terms(model, theta: np.ndarray, words: np.ndarray, damping: float) -> 
     (n_units, m, d), and each word's Hessian of the training objective (+ damping), (m, d, d); float64."""
     pairs, n, m, d = model.pairs, model.pairs.n_units, len(words), model.dim
     u, w = model.input_vectors(theta).astype(np.float64), model.output_vectors(theta).astype(np.float64)
-    local = np.full(model.vocabulary_size, -1)
-    local[words] = np.arange(m)
-    chosen = np.flatnonzero(local[pairs.centre] >= 0)
-    word = local[pairs.centre[chosen]]
-    u_c = u[pairs.centre[chosen]]
-    partners = np.concatenate([w[pairs.context[chosen]][:, None], w[pairs.negatives[chosen]]], axis=1)  # (p, 1+k, d)
-    scores = np.einsum("pd,pjd->pj", u_c, partners)
-    target = np.zeros_like(scores)
-    target[:, 0] = 1.0  # the context is a positive, the negatives are not
-    probability = scipy.special.expit(scores)
-    per_pair = np.einsum("pj,pjd->pd", probability - target, partners) / model.scale
-    gradients = np.zeros((n, m, d))
-    np.add.at(gradients, (pairs.unit_of_pair[chosen], word), per_pair)
-    curvature = np.einsum("pj,pjd,pje->pde", probability * (1 - probability), partners, partners) / model.scale
-    hessians = np.zeros((m, d, d))
-    np.add.at(hessians, word, curvature)
-    hessians = hessians / n + (model.l2 + damping) * np.eye(d)
+    gradients, hessians = np.zeros((n, m, d)), np.empty((m, d, d))
+    for k, vocabulary_id in enumerate(words):  # word by word: all their pairs at once outgrow memory on a whole corpus
+        mine = np.flatnonzero(pairs.centre == vocabulary_id)
+        partners = np.concatenate([w[pairs.context[mine]][:, None], w[pairs.negatives[mine]]], axis=1)  # (p, 1+k, d)
+        probability = scipy.special.expit(partners @ u[vocabulary_id])
+        target = np.zeros_like(probability)
+        target[:, 0] = 1.0  # the context is a positive, the negatives are not
+        per_pair = np.einsum("pj,pjd->pd", probability - target, partners) / model.scale
+        np.add.at(gradients[:, k], pairs.unit_of_pair[mine], per_pair)
+        x, b = partners.reshape(-1, d), (probability * (1 - probability)).reshape(-1)
+        hessians[k] = (x * b[:, None]).T @ x
+    hessians = hessians / (model.scale * n) + (model.l2 + damping) * np.eye(d)
     return gradients, hessians
 
 
