@@ -7,6 +7,7 @@ from influential.data.corpus import Corpus
 from influential.models.skipgram_layout import SkipGramLayout
 from influential.text import estimators, objectives
 from influential.text.pairs import Pairs
+from influential.training.trajectory import Trajectory
 
 
 def main(snakemake):
@@ -16,10 +17,11 @@ def main(snakemake):
         theta, meta = io.load_model(snakemake.input.model)
         initial = io.load_arrays(snakemake.input.model)["initial_input_vectors"]
         model = SkipGramLayout.from_pairs(meta, Pairs.load(snakemake.input.pairs))
+        trajectory = Trajectory.load(snakemake.input.trajectory) if snakemake.input.trajectory else None
         tables, diagnostics = [], []
         for record in io.read_json(snakemake.input.objectives):
             objective = objectives.bind(record, corpus.vocabulary, initial)
-            linear, moved, facts = estimators.predict(name, model, theta, objective, settings)
+            linear, moved, facts = estimators.predict(name, model, theta, objective, settings, trajectory)
             tables.append(estimators.table(name, objective.name, linear, moved, corpus.unit_document))
             diagnostics.append(facts)
         io.write_table(pd.concat(tables, ignore_index=True), snakemake.output.table)

@@ -21,7 +21,7 @@ def main(snakemake):
         log.info("Skip-gram: %d words, %d parameters, %d units", vocabulary_size, model.n_params, model.pairs.n_units)
         start = model.initial_params(settings.seed)
         dataset = units_dataset(model)
-        theta, state, table, _ = fit.fit_adam(model, dataset, settings, start, AdamState.zeros_like(start))
+        theta, state, table, trajectory = fit.fit_adam(model, dataset, settings, start, AdamState.zeros_like(start))
         gradient = objective_gradient(model, theta, dataset.train.x, dataset.train.y)
         summary = {
             "objective": float(table["train_loss"].iloc[-1] + model.regularizer_value(theta)),
@@ -36,6 +36,7 @@ def main(snakemake):
             initial_input_vectors=model.input_vectors(start),
             **state.arrays(),
         )
+        trajectory.save(snakemake.output.trajectory)
         io.write_table(table, snakemake.output.training_log)
         io.write_json(summary, snakemake.output.summary)
 

@@ -328,3 +328,30 @@ def test_group_changes_are_against_each_runs_own_control_and_predictions_are_sum
     assert agreement["sets"].tolist() == [len(sets)]
     r = np.corrcoef(table["predicted_change"], table["actual_mean"])[0, 1]
     assert agreement["pearson"].iloc[0] == pytest.approx(r) and agreement["r_squared"].iloc[0] == pytest.approx(r**2)
+
+
+def test_tracin_sums_each_checkpoints_rate_times_unit_and_objective_gradients(small_corpus):
+    """TracIn for a word objective against its definition: per checkpoint, every unit's loss gradient (automatic
+    differentiation, formed whole) dotted with the objective's gradient, times the checkpoint's learning rate."""
+    from influential.text.training import units_dataset
+    from influential.training import fit
+    from influential.training.optimizer import AdamSettings, AdamState
+
+    signal = pairs.generate(small_corpus, window=2, negatives=2, subsample=0.0, seed=3)
+    model = SkipGram(len(small_corpus.vocabulary), 3, 1e-2, signal)
+    settings = AdamSettings(40, 4, 0.05, ((20, 0.5),), 0, 10, 10)
+    start = model.initial_params(0)
+    *_, trajectory = fit.fit_adam(model, units_dataset(model), settings, start, AdamState.zeros_like(start))
+    objective = bound("distance", [["cat"], ["dog"]], small_corpus.vocabulary)
+    linear, shifted, facts = estimators.predict(
+        "tracin", model, trajectory.thetas[-1], objective, {"batch_size": 3, "tracin": {"checkpoints": 2}}, trajectory
+    )
+    assert facts["checkpoints"] == [10, 40] and np.isnan(shifted).all()
+    units, expected = model.units(), np.zeros(model.pairs.n_units)
+    for record, rate in ((1, 0.05), (4, 0.025)):  # steps 10 and 40 (the last: the rate of the last update, halved)
+        theta = trajectory.thetas[record].astype(np.float64)
+        gradient = np.zeros(model.n_params)
+        rows = model.input_vectors(np.arange(model.n_params))[objective.words]
+        gradient[rows.ravel()] = objective.gradient(model.input_vectors(theta)[objective.words]).ravel()
+        expected += rate * per_example_gradients(model, theta, units, units, 100) @ gradient
+    np.testing.assert_allclose(linear, expected, rtol=1e-8, atol=1e-14)

@@ -111,7 +111,14 @@ TINY = {
         "tiny_words": {
             "corpus": {"genres": ["science_fiction"], "min_count": 10},
             "model": {"dim": 4, "window": 2, "negatives": 2},
-            "training": {"steps": 150, "batch_size": 50, "learning_rate": 0.02, "schedule": [], "log_every": 50},
+            "training": {
+                "steps": 150,
+                "batch_size": 50,
+                "learning_rate": 0.02,
+                "schedule": [],
+                "log_every": 50,
+                "checkpoint_every": 50,
+            },
             "objectives": [
                 {
                     "name": "pronouns",
@@ -121,7 +128,11 @@ TINY = {
                 },
                 {"name": "he_moved", "kind": "movement", "word": "he"},
             ],
-            "influence": {"cg": {"max_iter": 20}},
+            "influence": {
+                "estimators": ["block", "cg", "tracin"],
+                "cg": {"max_iter": 20},
+                "tracin": {"checkpoints": 3},
+            },
             "loo": {"k": 4, "chunk_size": 4, "steps": 20, "batch_size": 50},
             "groups": {"sizes": [3, 6], "random": 2, "seeds": [0]},
             "figures": {"top": 2, "dpi": 50},
@@ -822,12 +833,12 @@ def test_word_embedding_experiment(tiny_run):
                 assert row[names.ACTUAL] == pytest.approx(value[unit] - value["control"], rel=1e-6, abs=1e-12)
                 assert row[names.RAW] == pytest.approx(value[unit] - value["checkpoint"], rel=1e-6, abs=1e-12)
     agreement = pd.read_csv(exp / "tables" / "agreement.csv")
-    predictions = [("block", "linear"), ("block", "shifted"), ("cg", "linear")]
+    predictions = [("block", "linear"), ("block", "shifted"), ("cg", "linear"), ("tracin", "linear")]
     expected = {(e, ev, o) for e, ev in predictions for o in ("pronouns", "he_moved")}
     assert set(agreement[["estimator", "evaluation", "objective"]].itertuples(index=False, name=None)) == expected
     assert (agreement["n"] == 4).all() and agreement["pearson"].between(-1, 1).all()
     units = pd.read_csv(exp / "tables" / "influential_units.csv")
-    assert len(units) == 2 * 2 * (2 + 2)  # (block, cg) x 2 objectives x (2 increasing + 2 decreasing)
+    assert len(units) == 3 * 2 * (2 + 2)  # (block, cg, tracin) x 2 objectives x (2 increasing + 2 decreasing)
     assert set(units["genre"]) == {"science_fiction"} and units["text"].str.split().str.len().min() >= 2
     assert units[names.ACTUAL].notna().any()  # the retrained units carry their measured change
     assert matplotlib.image.imread(exp / "figures" / "pred_vs_actual.png").std() > 0.05

@@ -454,6 +454,13 @@ def word_group_runtime(wildcards):
     return chunk_minutes({"steps": retrain["steps"], "chunk_size": sets})
 
 
+def word_trajectory(wildcards):
+    """The recorded training, for the estimators that walk it (tracin)."""
+    if wildcards.word_estimator != names.TRACIN:
+        return []
+    return word_out("model", "trajectory.npz").format(word=wildcards.word)
+
+
 def word_block_settings(wildcards):
     """The block estimator's settings where it runs (its shifted group predictions), else None."""
     settings = word_settings(wildcards.word)

@@ -51,6 +51,7 @@ rule word_train:
         pairs=rules.word_corpus.output.pairs,
     output:
         model=word_out("model", "model.npz"),
+        trajectory=word_out("model", "trajectory.npz"),
         training_log=word_out("model", "training_log.csv"),
         summary=word_out("model", "summary.json"),
     log:
@@ -76,6 +77,7 @@ rule word_influence:
         pairs=rules.word_corpus.output.pairs,
         objectives=rules.word_objectives.output[0],
         model=rules.word_train.output.model,
+        trajectory=word_trajectory,
     output:
         table=word_out("influence", "{word_estimator}.parquet"),
         diagnostics=word_out("influence", "{word_estimator}.json"),

@@ -67,9 +67,12 @@ def word_group_sets(settings: dict) -> dict:
 
 
 def word_estimator(settings: dict, name: str) -> dict:
-    """The settings a word-embedding estimator uses: damping, batch size, and CG's own section."""
+    """The settings a word-embedding estimator uses: the batch size, damping (not TracIn), and its own section (CG,
+    TracIn)."""
     influence = settings["influence"]
-    chosen = {"damping": influence["damping"], "batch_size": influence["batch_size"]}
-    if name == names.CG:
-        chosen[names.CG] = influence[names.CG]
+    chosen = {"batch_size": influence["batch_size"]}
+    if name != names.TRACIN:
+        chosen["damping"] = influence["damping"]
+    if name in (names.CG, names.TRACIN):
+        chosen[name] = influence[name]
     return chosen

@@ -18,6 +18,14 @@ LOADERS = {names.TRAJECTORY: Trajectory.load}
 log = logging.getLogger(__name__)
 
 
+def chosen_checkpoints(trajectory: Trajectory, count: int) -> list[tuple[int, float]]:
+    """TracInCP's checkpoints: `count` records spread evenly over training, its last included (the start, random
+    weights, is none), each with the learning rate of the update made from it."""
+    later = np.arange(1, len(trajectory.steps))
+    records = np.unique(np.round(np.linspace(later[0], later[-1], min(count, len(later)))).astype(int))
+    return [(int(r), trajectory.rate(min(int(trajectory.steps[r]), trajectory.last - 1))) for r in records]
+
+
 class TracInInfluence:
     """TracInCP (Pruthi et al. 2020): the sum over recorded checkpoints k of rate_k g_test(theta_k) . g_z(theta_k),
     loss gradients without the regulariser (on the test side: the test objective's), `checkpoints` of them spread
@@ -30,16 +38,15 @@ class TracInInfluence:
         self, model, x_train, y_train, trajectory: Trajectory, checkpoints: int, batch_size: int = gradients.BATCH_SIZE
     ):
         self.model, self.x_train, self.y_train, self.trajectory = model, x_train, y_train, trajectory
-        later = np.arange(1, len(trajectory.steps))  # the start (random weights) is no checkpoint
-        self.records = np.unique(np.round(np.linspace(later[0], later[-1], min(checkpoints, len(later)))).astype(int))
+        self.chosen = chosen_checkpoints(trajectory, checkpoints)
+        self.records = np.array([record for record, _ in self.chosen])
         self.batch_size = batch_size
         self.diagnostics: list[dict] = []
 
     def _checkpoints(self):
         """Each checkpoint's parameters, learning rate and training-loss gradients (float64)."""
-        for record, step in zip(self.records, self.trajectory.steps[self.records], strict=True):
+        for record, rate in self.chosen:
             theta = self.trajectory.thetas[record]
-            rate = self.trajectory.rate(min(int(step), self.trajectory.last - 1))
             train = gradients.per_example_gradients(self.model, theta, self.x_train, self.y_train, self.batch_size)
             yield theta, rate, train.astype(np.float64)
 

@@ -5,7 +5,9 @@ influence.functions: f(theta without the unit) - f(theta)), by
   the training objective's Hessian in those vectors is block diagonal, one exact d x d block per word, and leaving
   unit z out moves word w's vector by (1/n) H_w^-1 grad_w r_z (n units, r_z the unit's loss). Closed form, numpy;
 - `cg`: conjugate gradients over all parameters with Hessian-vector products over the corpus
-  (influence.functions), each unit's term by forward-mode differentiation (no per-unit gradient is formed).
+  (influence.functions), each unit's term by forward-mode differentiation (no per-unit gradient is formed);
+- `tracin`: TracInCP over the training checkpoints (influence.tracin's), each unit's loss gradient taken along the
+  objective's gradient at each checkpoint by forward-mode differentiation.
 
 A prediction is `linear` (the objective's gradient times the parameter change) or, for estimators that give each
 unit's parameter change (`block`), `shifted`: the objective recomputed at the moved vectors (Brunet's way).
@@ -19,7 +21,7 @@ import pandas as pd
 import scipy.special
 
 from influential.core.errors import InputError
-from influential.core.names import BLOCK, CG, EVALUATED_SHIFTED, PREDICTED, SHIFTED, WORD_ESTIMATORS
+from influential.core.names import BLOCK, CG, EVALUATED_SHIFTED, PREDICTED, SHIFTED, TRACIN, WORD_ESTIMATORS
 from influential.data.splits import Split
 from influential.influence import tables
 from influential.text.objectives import WordObjective
@@ -75,9 +77,30 @@ def block_group_shifted(model, theta: np.ndarray, objective: WordObjective, sets
     )
 
 
-def predict(name: str, model, theta: np.ndarray, objective: WordObjective, settings: dict):
+def tracin(model, trajectory, objective: WordObjective, checkpoints: int, batch_size: int) -> tuple[np.ndarray, list]:
+    """TracInCP for a word objective: the sum over checkpoints k of rate_k grad f(theta_k) . grad r_z(theta_k) for
+    every unit z (positive: z's steps lowered f, so leaving z out would raise it), and the checkpoints' steps. Its
+    scale is TracIn's, not a predicted change: it is judged by correlation."""
+    from influential.derivatives.autodiff import per_example_jvps
+    from influential.influence.tracin import chosen_checkpoints
+    from influential.models.skipgram import SkipGram
+
+    skipgram, units = SkipGram.of(model), model.units()
+    total, steps = np.zeros(len(units)), []
+    for record, rate in chosen_checkpoints(trajectory, checkpoints):
+        theta = trajectory.thetas[record].astype(np.float64)
+        column = np.zeros((model.vocabulary_size, model.dim))
+        column[objective.words] = objective.gradient(model.input_vectors(theta)[objective.words])
+        column = np.concatenate([column.ravel(), np.zeros(model.vocabulary_size * model.dim)])
+        total += rate * per_example_jvps(skipgram, theta, units, units, column[:, None], batch_size)[0]
+        steps.append(int(trajectory.steps[record]))
+    return total, steps
+
+
+def predict(name: str, model, theta: np.ndarray, objective: WordObjective, settings: dict, trajectory=None):
     """The linear and (where the estimator gives parameter changes) shifted prediction for every unit, and the
-    solve's diagnostics; `model` is the Skip-gram's layout (models.skipgram_layout) or the model itself."""
+    solve's diagnostics; `model` is the Skip-gram's layout (models.skipgram_layout) or the model itself;
+    `trajectory` the recorded training (tracin)."""
     started = time.perf_counter()
     vectors = model.input_vectors(theta).astype(np.float64)[objective.words]
     gradient = objective.gradient(vectors)
@@ -107,6 +130,10 @@ def predict(name: str, model, theta: np.ndarray, objective: WordObjective, setti
         linear = solver.change_for_gradients(test_gradient[None])[0]
         moved = np.full(len(linear), np.nan)
         facts = {k: v for k, v in solver.diagnostics[0].items() if k not in ("estimator", "seconds")}
+    elif name == TRACIN:
+        checkpoints = settings[TRACIN]["checkpoints"]
+        linear, steps = tracin(model, trajectory, objective, checkpoints, settings["batch_size"])
+        moved, facts = np.full(len(linear), np.nan), {"checkpoints": steps}
     else:
         raise InputError(
             f"influence.estimators: {name!r} is no word-embedding estimator (known: {', '.join(WORD_ESTIMATORS)})"
