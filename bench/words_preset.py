@@ -6,7 +6,7 @@ job times they imply.
 
     python bench/words_preset.py [--preset presets/words.yaml] [--stacked 4] [--out bench/results]
 
-One thread, as a job runs; a step is timed after a first one that traces. Writes words_preset.json and prints a
+One thread, as a job runs; each is timed after a first call (which traces). Writes words_preset.json and prints a
 Markdown table.
 """
 
@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 import yaml
+from skipgram import per_call  # bench/skipgram.py, beside this script
 
 from influential.core import config as cfg
 from influential.core import contract
@@ -30,13 +31,6 @@ from influential.text import estimators, objectives, pairs
 from influential.training import adam
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def seconds(fn, repeats: int = 1) -> float:
-    started = time.perf_counter()
-    for _ in range(repeats):
-        fn()
-    return (time.perf_counter() - started) / repeats
 
 
 def main():
@@ -64,14 +58,12 @@ def main():
     theta = model.initial_params(0).astype(np.float64)
     theta[model.n_params // 2 :] = rng.normal(0, 0.1, model.n_params // 2)
     bound = objectives.bind(objectives.resolve(settings["objectives"][0], units.vocabulary), units.vocabulary)
-    print(record, flush=True)
-    record["block_seconds_one_objective"] = seconds(
-        lambda: estimators.predict("block", model, theta, bound, {"damping": settings["influence"]["damping"]})
+    record["block_seconds_one_objective"] = per_call(
+        lambda: estimators.predict("block", model, theta, bound, {"damping": settings["influence"]["damping"]}), 1
     )
     operator = model.hessian_operator(theta, model.units(), model.units(), settings["influence"]["damping"], 0)
     v = rng.standard_normal(model.n_params)
-    operator(v)
-    record["hvp_seconds"] = seconds(lambda: operator(v), 2)
+    record["hvp_seconds"] = per_call(lambda: operator(v), 2)
 
     step = adam.stacked_step(model)
     x = tf.constant(model.units())
@@ -84,8 +76,7 @@ def main():
         def one_step(t=thetas, z=zeros, n=none, b=batches):
             return step(t, z, z, tf.constant(0), x, x, tf.constant(next(b)), n, tf.constant(0.01))
 
-        one_step()
-        record[f"step_seconds_{k}_models"] = seconds(one_step, 3)
+        record[f"step_seconds_{k}_models"] = per_call(one_step, 3)
     per_model = record[f"step_seconds_{args.stacked}_models"] / args.stacked
     groups = contract.word_group_sets(settings)
     n_sets = len(groups["sizes"]) * (2 * len(groups["objectives"]) + groups["random"]) + 1

@@ -14,8 +14,7 @@ def main(snakemake):
     with job.run(snakemake) as log:
         vocabulary = Corpus.load(snakemake.input.corpus).vocabulary
         theta, meta = io.load_model(snakemake.input.model)
-        initial = io.load_arrays(snakemake.input.model)["initial_input_vectors"]
-        bound = [objectives.bind(r, vocabulary, initial) for r in io.read_json(snakemake.input.objectives)]
+        bound = objectives.load_bound(snakemake.input.objectives, vocabulary, snakemake.input.model)
         sets = io.read_table(snakemake.input.sets, ["set", "selected_by", "direction", "size", "units"])
         runs = pd.concat([io.read_table(path) for path in snakemake.input.runs], ignore_index=True)
         actual = groups.actual_changes(runs, bound, meta["vocabulary_size"], meta["dim"])

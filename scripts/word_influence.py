@@ -15,12 +15,10 @@ def main(snakemake):
         name, settings = snakemake.wildcards.word_estimator, snakemake.params.settings
         corpus = Corpus.load(snakemake.input.corpus)
         theta, meta = io.load_model(snakemake.input.model)
-        initial = io.load_arrays(snakemake.input.model)["initial_input_vectors"]
         model = SkipGramLayout.from_pairs(meta, Pairs.load(snakemake.input.pairs))
         trajectory = Trajectory.load(snakemake.input.trajectory) if snakemake.input.trajectory else None
         tables, diagnostics = [], []
-        for record in io.read_json(snakemake.input.objectives):
-            objective = objectives.bind(record, corpus.vocabulary, initial)
+        for objective in objectives.load_bound(snakemake.input.objectives, corpus.vocabulary, snakemake.input.model):
             linear, moved, facts = estimators.predict(name, model, theta, objective, settings, trajectory)
             tables.append(estimators.table(name, objective.name, linear, moved, corpus.unit_document))
             diagnostics.append(facts)

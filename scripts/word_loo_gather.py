@@ -12,8 +12,7 @@ def main(snakemake):
     with job.run(snakemake) as log:
         vocabulary = Corpus.load(snakemake.input.corpus).vocabulary
         _, meta = io.load_model(snakemake.input.model)
-        initial = io.load_arrays(snakemake.input.model)["initial_input_vectors"]
-        bound = [objectives.bind(r, vocabulary, initial) for r in io.read_json(snakemake.input.objectives)]
+        bound = objectives.load_bound(snakemake.input.objectives, vocabulary, snakemake.input.model)
         chunks = {Path(path).stem: plan.read_chunk(path) for path in snakemake.input.chunks}
         selected = io.read_table(snakemake.input.selected)
         actual = ground_truth.actual_changes(chunks, bound, meta["vocabulary_size"], meta["dim"], selected)

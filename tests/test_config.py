@@ -220,11 +220,16 @@ def test_bad_experiment_name_is_rejected(schema):
 
 @pytest.mark.parametrize("path", ["config.yaml", *sorted(p.name for p in (REPO / "presets").glob("*.yaml"))])
 def test_shipped_configs_are_valid(schema, path):
+    """config.yaml, and each preset merged into it as Snakemake merges a --configfile (key by key, recursively)."""
+
+    def merge(base: dict, extra: dict) -> dict:
+        for key, value in extra.items():
+            base[key] = merge(base[key], value) if isinstance(value, dict) and key in base else value
+        return base
+
     base = yaml.safe_load((REPO / "config.yaml").read_text())
     if path != "config.yaml":
-        preset = yaml.safe_load((REPO / "presets" / path).read_text())
-        base["experiments"].update(preset.pop("experiments"))
-        base.update(preset)
+        merge(base, yaml.safe_load((REPO / "presets" / path).read_text()))
     cfg.validate(base, schema)
 
 

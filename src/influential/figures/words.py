@@ -33,13 +33,7 @@ def predicted_vs_actual(predicted: pd.DataFrame, actual: pd.DataFrame, agreement
             ]["pearson"]
             label = f"{estimator} ({evaluation}), r = {r.iloc[0]:.3f}" if len(r) else f"{estimator} ({evaluation})"
             ax.scatter(part[column], part[ACTUAL], s=22, alpha=0.75, color=colours[estimator, evaluation], label=label)
-        values = rows[[PREDICTED, ACTUAL]].to_numpy()
-        low, high = np.nanmin(values), np.nanmax(values)
-        ax.plot([low, high], [low, high], "k--", linewidth=0.8)
-        ax.axhline(0, color="0.7", linewidth=0.6)
-        ax.axvline(0, color="0.7", linewidth=0.6)
-        ax.set(title=objective, xlabel="predicted change if left out", ylabel="actual change (paired)")
-        ax.legend(fontsize=7, loc="upper left")
+        _diagonal(ax, rows[[PREDICTED, ACTUAL]].to_numpy(), objective, "left out", "actual change (paired)")
     return fig
 
 
@@ -70,12 +64,7 @@ def group_predicted_vs_actual(table: pd.DataFrame, agreement: pd.DataFrame):
                 label=f"{estimator} ({evaluation}), {protocol}, r = {r:.3f}",
             )
         values = table.loc[table["objective"] == objective, [PREDICTED, "actual_mean"]].to_numpy()
-        low, high = np.nanmin(values), np.nanmax(values)
-        ax.plot([low, high], [low, high], "k--", linewidth=0.8)
-        ax.axhline(0, color="0.7", linewidth=0.6)
-        ax.axvline(0, color="0.7", linewidth=0.6)
-        ax.set(title=objective, xlabel="predicted change if the set is removed", ylabel="actual change (mean)")
-        ax.legend(fontsize=6, loc="upper left")
+        _diagonal(ax, values, objective, "the set is removed", "actual change (mean)")
     return fig
 
 
@@ -131,3 +120,14 @@ def words_before_after(
     ax.set(title=title, xlabel="principal axis 1", ylabel="principal axis 2")
     ax.legend(fontsize=7)
     return fig
+
+
+def _diagonal(ax, values: np.ndarray, title: str, removed: str, actual: str) -> None:
+    """A predicted-against-actual panel's frame: the line predicted = actual over `values` (predicted, actual), the
+    axes through zero, the labels and the legend."""
+    low, high = np.nanmin(values), np.nanmax(values)
+    ax.plot([low, high], [low, high], "k--", linewidth=0.8)
+    ax.axhline(0, color="0.7", linewidth=0.6)
+    ax.axvline(0, color="0.7", linewidth=0.6)
+    ax.set(title=title, xlabel=f"predicted change if {removed}", ylabel=actual)
+    ax.legend(fontsize=6, loc="upper left")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from influential.core import names
+from influential.core import io, names
 from influential.core.errors import InputError
 from influential.core.names import CENTROID_DISTANCE, DISTANCE, MOVEMENT, WEAT
 
@@ -163,3 +163,9 @@ def bind(record: dict, vocabulary: np.ndarray, initial_vectors: np.ndarray | Non
     if record["kind"] == MOVEMENT:
         origin = initial_vectors[words[groups[0]]]
     return WordObjective(record["name"], record["kind"], words, groups, origin)
+
+
+def load_bound(objectives_path, vocabulary: np.ndarray, model_path) -> list[WordObjective]:
+    """The stored objectives (word_objectives' records) bound to the vocabulary, with the model's initial vectors."""
+    initial = io.load_arrays(model_path)["initial_input_vectors"]
+    return [bind(record, vocabulary, initial) for record in io.read_json(objectives_path)]
