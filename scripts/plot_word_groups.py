@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 
 from influential.core import io, job
+from influential.core.names import CONTROL_SET, DECREASE
 from influential.data.corpus import Corpus
 from influential.figures import plots
 from influential.figures import words as word_figures
-from influential.text import groups
 
 
 def main(snakemake):
@@ -28,7 +28,7 @@ def words_figure(snakemake, sets: pd.DataFrame):
     (from scratch where one ran)."""
     vocabulary = Corpus.load(snakemake.input.corpus).vocabulary
     records = {record["name"]: record for record in io.read_json(snakemake.input.objectives)}
-    decreasing = sets[sets["direction"] == groups.DECREASE]
+    decreasing = sets[sets["direction"] == DECREASE]
     chosen = decreasing[decreasing["selected_by"] == decreasing["selected_by"].iloc[0]].sort_values("size").iloc[-1]
     run = io.read_table(snakemake.input.runs[0]).set_index("set")
     dim = len(run["input_vectors"].iloc[0]) // len(vocabulary)
@@ -36,7 +36,7 @@ def words_figure(snakemake, sets: pd.DataFrame):
     record = records[chosen["selected_by"]]
     roles = [(role["role"].split(": ")[1], word) for role in record["roles"] for word in role["words"]]
     rows = [ids[word] for _, word in roles]
-    before, after = (np.reshape(run.loc[name, "input_vectors"], (-1, dim)) for name in (groups.CONTROL, chosen.set))
+    before, after = (np.reshape(run.loc[name, "input_vectors"], (-1, dim)) for name in (CONTROL_SET, chosen.set))
     title = f"{record['name']}: without the {chosen['size']} units predicted to lower it most"
     return word_figures.words_before_after(before, after, rows, [w for _, w in roles], [r for r, _ in roles], title)
 

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 
 from influential.core import io, job
+from influential.core.names import CONTROL_SET
 from influential.loo import retrain
 from influential.models.skipgram import SkipGram
-from influential.text import groups
 from influential.text.pairs import Pairs
 from influential.text.training import units_dataset
 from influential.training.optimizer import AdamSettings, AdamState
@@ -35,7 +35,7 @@ def main(snakemake):
         )
         table = pd.DataFrame(
             {
-                "set": [*sets["set"], groups.CONTROL],
+                "set": [*sets["set"], CONTROL_SET],
                 "protocol": settings.protocol,
                 "seed": settings.seed,
                 "steps": settings.steps,

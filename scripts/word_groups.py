@@ -6,7 +6,7 @@ import pandas as pd
 from influential.core import io, job
 from influential.data.corpus import Corpus
 from influential.models.skipgram_layout import SkipGramLayout
-from influential.text import estimators, groups, objectives
+from influential.text import block, groups, objectives
 from influential.text.pairs import Pairs
 
 
@@ -23,7 +23,7 @@ def main(snakemake):
         if snakemake.params.block is not None:
             model = SkipGramLayout.from_pairs(meta, Pairs.load(snakemake.input.pairs))
             damping = snakemake.params.block["damping"]
-            frames += [estimators.block_group_shifted(model, theta, o, sets, damping) for o in bound]
+            frames += [block.block_group_shifted(model, theta, o, sets, damping) for o in bound]
         table = groups.summary(sets, actual, pd.concat(frames, ignore_index=True))
         agreement = groups.agreement(table)
         log.info("group agreement:\n%s", agreement.to_string(index=False))

@@ -16,7 +16,7 @@ from influential.core.errors import InputError
 from influential.data import corpus
 from influential.derivatives.autodiff import HessianOperator, loss_hessian, per_example_gradients
 from influential.models.skipgram import SkipGram
-from influential.text import estimators, groups, objectives, pairs
+from influential.text import block, estimators, groups, objectives, pairs
 from influential.training import adam
 
 SENTENCES = [
@@ -308,7 +308,7 @@ def test_group_changes_are_against_each_runs_own_control_and_predictions_are_sum
     for name, units in zip(sets["set"], sets["units"], strict=True):
         assert sums[name] == pytest.approx(linear[units].sum(), rel=1e-12)
     single = sets[sets["size"] == 1]
-    moved = estimators.block_group_shifted(model, theta, objective, single, 0.0)
+    moved = block.block_group_shifted(model, theta, objective, single, 0.0)
     np.testing.assert_allclose(moved["predicted_change"], [shifted[u[0]] for u in single["units"]], rtol=1e-10)
 
     table = groups.summary(

@@ -683,7 +683,14 @@ def test_changing_one_estimators_setting_reruns_only_that_estimator(tiny_run, tm
         ("figures/embedding.py", set()),
         (
             "loo/gather.py",
-            {"evaluate", "plot_influence_vs_loo", "embedding_metrics", "embedding_tables", "plot_words"},
+            {
+                "evaluate",
+                "plot_influence_vs_loo",
+                "embedding_metrics",
+                "embedding_tables",
+                "plot_words",
+                "plot_word_groups",
+            },
         ),
     ],
 )

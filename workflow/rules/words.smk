@@ -334,7 +334,7 @@ rule word_groups:
     benchmark:
         word_out("benchmarks", "word_groups.tsv")
     conda:
-        "../../envs/analysis.yaml"
+        "../../envs/tensorflow.yaml"  # the Skip-gram layout comes with the models package
     threads: 1
     params:
         block=word_block_settings,

@@ -43,6 +43,8 @@ BLOCK = "block"
 WORD_ESTIMATORS = (BLOCK, "cg", "tracin")
 WARM_START = "warm_start"
 SCRATCH = "scratch"  # a from-scratch group-removal run is named scratch<seed>
+CONTROL_SET = "control"  # the set of a group-removal run's model that removes nothing
+INCREASE, DECREASE, RANDOM = "increase", "decrease", "random"  # how a removed set was chosen
 WORD_LOO_METHODS = (WARM_START, "none")
 STANDARD_WORD_SETS = {
     "male_names": ["john", "paul", "mike", "kevin", "steve", "greg", "jeff", "bill"],

@@ -3,7 +3,8 @@ influence.functions: f(theta without the unit) - f(theta)), by
 
 - `block` (Brunet et al. 2019): only the objective's words' input vectors move, the output vectors stay fixed; then
   the training objective's Hessian in those vectors is block diagonal, one exact d x d block per word, and leaving
-  unit z out moves word w's vector by (1/n) H_w^-1 grad_w r_z (n units, r_z the unit's loss). Closed form, numpy;
+  unit z out moves word w's vector by (1/n) H_w^-1 grad_w r_z (n units, r_z the unit's loss). Closed form, numpy
+  (text.block);
 - `cg`: conjugate gradients over all parameters with Hessian-vector products over the corpus
   (influence.functions), each unit's term by forward-mode differentiation (no per-unit gradient is formed);
 - `tracin`: TracInCP over the training checkpoints (influence.tracin's), each unit's loss gradient taken along the
@@ -17,64 +18,15 @@ import logging
 import time
 
 import numpy as np
-import pandas as pd
-import scipy.special
 
 from influential.core.errors import InputError
-from influential.core.names import BLOCK, CG, EVALUATED_SHIFTED, PREDICTED, SHIFTED, TRACIN, WORD_ESTIMATORS
+from influential.core.names import BLOCK, CG, SHIFTED, TRACIN, WORD_ESTIMATORS
 from influential.data.splits import Split
 from influential.influence import tables
+from influential.text.block import block_changes, shifted
 from influential.text.objectives import WordObjective
 
 log = logging.getLogger(__name__)
-
-
-def block_terms(model, theta: np.ndarray, words: np.ndarray, damping: float) -> tuple[np.ndarray, np.ndarray]:
-    """For the input vectors of `words` (m,) with every output vector fixed: each unit's gradient of its loss,
-    (n_units, m, d), and each word's Hessian of the training objective (+ damping), (m, d, d); float64."""
-    pairs, n, m, d = model.pairs, model.pairs.n_units, len(words), model.dim
-    u, w = model.input_vectors(theta).astype(np.float64), model.output_vectors(theta).astype(np.float64)
-    gradients, hessians = np.zeros((n, m, d)), np.empty((m, d, d))
-    for k, vocabulary_id in enumerate(words):  # word by word: all their pairs at once outgrow memory on a whole corpus
-        mine = np.flatnonzero(pairs.centre == vocabulary_id)
-        partners = np.concatenate([w[pairs.context[mine]][:, None], w[pairs.negatives[mine]]], axis=1)  # (p, 1+k, d)
-        probability = scipy.special.expit(partners @ u[vocabulary_id])
-        target = np.zeros_like(probability)
-        target[:, 0] = 1.0  # the context is a positive, the negatives are not
-        per_pair = np.einsum("pj,pjd->pd", probability - target, partners) / model.scale
-        np.add.at(gradients[:, k], pairs.unit_of_pair[mine], per_pair)
-        x, b = partners.reshape(-1, d), (probability * (1 - probability)).reshape(-1)
-        hessians[k] = (x * b[:, None]).T @ x
-    hessians = hessians / (model.scale * n) + (model.l2 + damping) * np.eye(d)
-    return gradients, hessians
-
-
-def block_changes(model, theta: np.ndarray, objective: WordObjective, damping: float) -> np.ndarray:
-    """Each unit's predicted change of the objective's words' input vectors if it is left out, (n_units, m, d)."""
-    gradients, hessians = block_terms(model, theta, objective.words, damping)
-    return np.einsum("wde,nwe->nwd", np.linalg.inv(hessians), gradients) / model.pairs.n_units
-
-
-def shifted(objective: WordObjective, vectors: np.ndarray, changes: np.ndarray) -> np.ndarray:
-    """The objective's change when its words' vectors (m, d) move by each of `changes` (..., m, d)."""
-    return objective.value(vectors + changes) - objective.value(vectors)
-
-
-def block_group_shifted(model, theta: np.ndarray, objective: WordObjective, sets: pd.DataFrame, damping: float):
-    """`block`'s shifted prediction for removing each set (rows of text.groups.select) at once: the objective under
-    the sum of its units' changes, a row per set."""
-    changes = block_changes(model, theta, objective, damping)
-    joint = np.stack([changes[np.asarray(units, dtype=np.int64)].sum(0) for units in sets["units"]])
-    vectors = model.input_vectors(theta).astype(np.float64)[objective.words]
-    return pd.DataFrame(
-        {
-            "set": sets["set"].to_numpy(),
-            "estimator": BLOCK,
-            "objective": objective.name,
-            PREDICTED: shifted(objective, vectors, joint),
-            "evaluation": EVALUATED_SHIFTED,
-        }
-    )
 
 
 def tracin(model, trajectory, objective: WordObjective, checkpoints: int, batch_size: int) -> tuple[np.ndarray, list]:

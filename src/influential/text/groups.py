@@ -12,12 +12,10 @@ import numpy as np
 import pandas as pd
 
 from influential.core.errors import InputError
-from influential.core.names import ACTUAL, EVALUATED_LINEAR, PREDICTED
+from influential.core.names import ACTUAL, DECREASE, EVALUATED_LINEAR, INCREASE, PREDICTED, RANDOM
+from influential.core.names import CONTROL_SET as CONTROL
 from influential.evaluation.agreement import agreement_statistics
 from influential.text.ground_truth import objective_values
-
-CONTROL = "control"  # the set of a run's model that removes nothing
-INCREASE, DECREASE, RANDOM = "increase", "decrease", "random"
 
 
 def select(predicted: pd.DataFrame, sizes: list[int], random_sets: int, objectives: list[str], seed: int, n_units: int):
