@@ -7,13 +7,7 @@ import pandas as pd
 from influential.core.names import ACTUAL, EVALUATIONS, PREDICTED, SHIFTED
 from influential.evaluation import agreement as agreement_of
 from influential.loo import gather
-from influential.text.objectives import WordObjective, input_vectors
-
-
-def objective_values(thetas: np.ndarray, objectives: list[WordObjective], vocabulary_size: int, dim: int):
-    """Every objective on every model, (models, objectives)."""
-    vectors = input_vectors(np.asarray(thetas, dtype=np.float64), vocabulary_size, dim)
-    return np.stack([objective.value(vectors[:, objective.words]) for objective in objectives], axis=1)
+from influential.text.objectives import WordObjective, objective_values
 
 
 def actual_changes(

@@ -15,7 +15,7 @@ from influential.core.errors import InputError
 from influential.core.names import ACTUAL, DECREASE, EVALUATED_LINEAR, INCREASE, PREDICTED, RANDOM
 from influential.core.names import CONTROL_SET as CONTROL
 from influential.evaluation.agreement import agreement_statistics
-from influential.text.ground_truth import objective_values
+from influential.text.objectives import objective_values
 
 
 def select(predicted: pd.DataFrame, sizes: list[int], random_sets: int, objectives: list[str], seed: int, n_units: int):

@@ -169,3 +169,9 @@ def load_bound(objectives_path, vocabulary: np.ndarray, model_path) -> list[Word
     """The stored objectives (word_objectives' records) bound to the vocabulary, with the model's initial vectors."""
     initial = io.load_arrays(model_path)["initial_input_vectors"]
     return [bind(record, vocabulary, initial) for record in io.read_json(objectives_path)]
+
+
+def objective_values(thetas: np.ndarray, objectives: list[WordObjective], vocabulary_size: int, dim: int):
+    """Every objective on every model, (models, objectives)."""
+    vectors = input_vectors(np.asarray(thetas, dtype=np.float64), vocabulary_size, dim)
+    return np.stack([objective.value(vectors[:, objective.words]) for objective in objectives], axis=1)
