@@ -29,6 +29,13 @@ from influential.text.objectives import WordObjective
 log = logging.getLogger(__name__)
 
 
+def parameter_gradient(model, objective: WordObjective, gradient: np.ndarray) -> np.ndarray:
+    """The objective's gradient (m, d) in its words' input vectors as a gradient over all parameters (U, then W)."""
+    full = np.zeros((2, model.vocabulary_size, model.dim))
+    full[0, objective.words] = gradient
+    return full.ravel()
+
+
 def tracin(model, trajectory, objective: WordObjective, checkpoints: int, batch_size: int) -> tuple[np.ndarray, list]:
     """TracInCP for a word objective: the sum over checkpoints k of rate_k grad f(theta_k) . grad r_z(theta_k) for
     every unit z (positive: z's steps lowered f, so leaving z out would raise it), and the checkpoints' steps. Its
@@ -41,9 +48,7 @@ def tracin(model, trajectory, objective: WordObjective, checkpoints: int, batch_
     total, steps = np.zeros(len(units)), []
     for record, rate in chosen_checkpoints(trajectory, checkpoints):
         theta = trajectory.thetas[record].astype(np.float64)
-        column = np.zeros((model.vocabulary_size, model.dim))
-        column[objective.words] = objective.gradient(model.input_vectors(theta)[objective.words])
-        column = np.concatenate([column.ravel(), np.zeros(model.vocabulary_size * model.dim)])
+        column = parameter_gradient(model, objective, objective.gradient(model.input_vectors(theta)[objective.words]))
         total += rate * per_example_jvps(skipgram, theta, units, units, column[:, None], batch_size)[0]
         steps.append(int(trajectory.steps[record]))
     return total, steps
@@ -76,9 +81,7 @@ def predict(name: str, model, theta: np.ndarray, objective: WordObjective, setti
             max_iter=settings["cg"]["max_iter"],
             batch_size=settings["batch_size"],
         )
-        full = np.zeros((model.vocabulary_size, model.dim))
-        full[objective.words] = gradient
-        test_gradient = np.concatenate([full.ravel(), np.zeros(model.vocabulary_size * model.dim)])
+        test_gradient = parameter_gradient(model, objective, gradient)
         linear = solver.change_for_gradients(test_gradient[None])[0]
         moved = np.full(len(linear), np.nan)
         facts = {k: v for k, v in solver.diagnostics[0].items() if k not in ("estimator", "seconds")}
