@@ -1,12 +1,12 @@
 """Every removed set's measured change of every objective against each estimator's prediction (the sum of its
-units', and block's objective under their joint change), and their agreement across sets."""
+units', and for block and exact the objective under their joint change), and their agreement across sets."""
 
 import pandas as pd
 
 from influential.core import io, job
 from influential.data.corpus import Corpus
 from influential.models.skipgram_layout import SkipGramLayout
-from influential.text import block, groups, objectives
+from influential.text import estimators, groups, objectives
 from influential.text.pairs import Pairs
 
 
@@ -20,10 +20,9 @@ def main(snakemake):
         actual = groups.actual_changes(runs, bound, meta["vocabulary_size"], meta["dim"])
         predicted = pd.concat([io.read_table(path) for path in snakemake.input.predicted], ignore_index=True)
         frames = [groups.linear_predictions(sets, predicted)]
-        if snakemake.params.block is not None:
-            model = SkipGramLayout.from_pairs(meta, Pairs.load(snakemake.input.pairs))
-            damping = snakemake.params.block["damping"]
-            frames += [block.block_group_shifted(model, theta, o, sets, damping) for o in bound]
+        model = SkipGramLayout.from_pairs(meta, Pairs.load(snakemake.input.pairs))
+        for name, settings in snakemake.params.shifted.items():
+            frames += [estimators.group_shifted(name, model, theta, o, sets, settings) for o in bound]
         table = groups.summary(sets, actual, pd.concat(frames, ignore_index=True))
         agreement = groups.agreement(table)
         log.info("group agreement:\n%s", agreement.to_string(index=False))

@@ -163,6 +163,9 @@ def test_word_embeddings_are_filled_in_and_checked(schema):
     assert config["model"] == {"dim": 100, "window": 5, "negatives": 5, "subsample": 0.0, "l2": 1e-4, "seed": 0}
     assert config["training"]["steps"] == 2000 and config["training"]["seed"] == 0
     assert config["influence"]["estimators"] == ["block", "cg"]
+    assert config["influence"]["exact"] == {"output_words": 100}
+    assert config["influence"]["lissa"] == {"scale": 0.5, "depth": 1000, "batch_size": 100, "repeats": 1, "seed": 0}
+    assert config["influence"]["hydra"] == {"window": "retrain", "segment": 100}
     assert config["loo"] == {
         "method": "warm_start",
         "estimator": "block",
@@ -204,6 +207,11 @@ def test_word_embeddings_are_filled_in_and_checked(schema):
         },
         "config: word_embeddings.w.groups: sizes given but no seeds and no warm_start: nothing would retrain them": {
             "groups": {"sizes": [10], "seeds": [], "warm_start": False}
+        },
+        "config: word_embeddings.w.influence.hydra.window: 'retrain' walks the leave-one-out retraining, which "
+        "loo.method 'none' does not run (set window: full)": {
+            "influence": {"estimators": ["block", "hydra_free"]},
+            "loo": {"method": "none"},
         },
     }
     for message, settings in problems.items():

@@ -16,7 +16,7 @@ from influential.core.errors import InputError
 from influential.data import corpus
 from influential.derivatives.autodiff import HessianOperator, loss_hessian, per_example_gradients
 from influential.models.skipgram import SkipGram
-from influential.text import block, estimators, groups, objectives, pairs
+from influential.text import estimators, groups, objectives, pairs
 from influential.training import adam
 
 SENTENCES = [
@@ -207,27 +207,71 @@ def test_block_is_the_derivative_of_its_refitted_restricted_problem(trained, sma
         derivative = (refitted(unit, 1 + step) - refitted(unit, 1 - step)) / (2 * step)
         assert linear[unit] == pytest.approx(-derivative, rel=1e-6)
     # shifted: the objective at the vectors moved by (1/n) H^-1 grad r_z, H and grad from automatic differentiation
-    hessian = loss_hessian(model, theta, units, units, 100)[np.ix_(rows, rows)] + model.l2 * np.eye(len(rows))
-    moves = np.linalg.solve(hessian, model.per_example_gradients(theta, units, units, 100)[:, rows].T).T / n
+    moves = dense_moves(model, theta, 0.0, rows)
     vectors = model.input_vectors(theta)[objective.words]
     moved = objective.value(vectors + moves.reshape(n, *vectors.shape)) - objective.value(vectors)
     np.testing.assert_allclose(shifted, moved, rtol=1e-8)
 
 
-def test_cg_is_the_dense_solve_of_the_whole_model(trained, small_corpus):
+def dense_moves(model, theta, damping: float, rows: np.ndarray) -> np.ndarray:
+    """Each unit's predicted move of the parameters `rows` if it is left out, with the others fixed, (n, len(rows)):
+    the damped Hessian and the units' gradients from automatic differentiation, formed whole, and a dense solve."""
+    units = model.units()
+    hessian = loss_hessian(model, theta, units, units, 100)[np.ix_(rows, rows)]
+    hessian += (model.l2 + damping) * np.eye(len(rows))
+    unit_gradients = per_example_gradients(model, theta, units, units, 100)[:, rows]
+    return np.linalg.solve(hessian, unit_gradients.T).T / len(units)
+
+
+def dense_prediction(model, theta, objective, damping: float, rows=None) -> np.ndarray:
+    """Each unit's predicted change of the objective, linear, with the parameters `rows` (all by default) free."""
+    rows = np.arange(model.n_params) if rows is None else rows
+    gradient = np.zeros(model.n_params)
+    words = model.input_vectors(np.arange(model.n_params))[objective.words]
+    gradient[words.ravel()] = objective.gradient(model.input_vectors(theta)[objective.words]).ravel()
+    return dense_moves(model, theta, damping, rows) @ gradient[rows]
+
+
+def test_cg_and_lissa_are_the_dense_solve_of_the_whole_model(trained, small_corpus):
     model, theta = trained
     units, damping = model.units(), 0.01
     objective = bound("weat", [["cat", "mat"], ["dog", "log"], ["sat", "on"], ["saw", "met"]], small_corpus.vocabulary)
+    expected = dense_prediction(model, theta, objective, damping)
     settings = {"damping": damping, "batch_size": 4, "cg": {"tol": 1e-12, "max_iter": 500}}
     linear, shifted, facts = estimators.predict("cg", model, theta, objective, settings)
-    hessian = loss_hessian(model, theta, units, units, 100) + (model.l2 + damping) * np.eye(model.n_params)
-    gradient = np.zeros(model.n_params)
-    rows = model.input_vectors(np.arange(model.n_params))[objective.words]
-    gradient[rows.ravel()] = objective.gradient(model.input_vectors(theta)[objective.words]).ravel()
-    unit_gradients = per_example_gradients(model, theta, units, units, 100)
-    expected = unit_gradients @ np.linalg.solve(hessian, gradient) / len(units)
     np.testing.assert_allclose(linear, expected, rtol=1e-6, atol=1e-12)
     assert np.isnan(shifted).all() and facts["converged"]
+    # LiSSA sampling every unit each step is Richardson's iteration on the damped system: the same solve once
+    # it has converged (a scale above the largest eigenvalue, enough steps for the smallest, l2 + damping)
+    largest = np.linalg.eigvalsh(loss_hessian(model, theta, units, units, 100)).max() + model.l2 + damping
+    lissa = {"scale": 1.2 * largest, "depth": 4000, "repeats": 1, "batch_size": len(units), "seed": 0}
+    linear, _, facts = estimators.predict("lissa", model, theta, objective, {**settings, "lissa": lissa})
+    np.testing.assert_allclose(linear, expected, rtol=1e-6, atol=1e-12)
+    assert facts["relative_residual"] < 1e-8
+
+
+def test_exact_frees_the_coupled_output_vectors_and_without_them_is_block(trained, small_corpus):
+    """`exact` over the objective's words' input vectors alone is `block`, bit for bit in effect; with every output
+    vector free it is the dense solve over those parameters (automatic differentiation's Hessian, formed whole)."""
+    model, theta = trained
+    objective = bound("distance", [["cat"], ["dog"]], small_corpus.vocabulary)
+    damping = 0.01
+    by_block = estimators.predict("block", model, theta, objective, {"damping": damping})
+    alone = estimators.predict("exact", model, theta, objective, {"damping": damping, "exact": {"output_words": 0}})
+    for got, expected in zip(alone[:2], by_block[:2], strict=True):
+        np.testing.assert_allclose(got, expected, rtol=1e-12)
+    assert alone[2]["output_words"] == 0
+    every = model.vocabulary_size
+    linear, shifted, facts = estimators.predict(
+        "exact", model, theta, objective, {"damping": damping, "exact": {"output_words": every}}
+    )
+    inputs = model.input_vectors(np.arange(model.n_params))[objective.words].ravel()
+    rows = np.concatenate([inputs, np.arange(model.n_params // 2, model.n_params)])
+    np.testing.assert_allclose(linear, dense_prediction(model, theta, objective, damping, rows), rtol=1e-8)
+    assert 0 < facts["output_words"] <= every and not np.allclose(linear, by_block[0], rtol=1e-3)
+    vectors = model.input_vectors(theta)[objective.words]
+    moves = dense_moves(model, theta, damping, rows)[:, : len(inputs)].reshape(-1, *vectors.shape)
+    np.testing.assert_allclose(shifted, objective.value(vectors + moves) - objective.value(vectors), rtol=1e-8)
 
 
 def test_a_step_without_a_set_follows_the_gradient_of_the_rest_of_its_minibatch(trained):
@@ -308,7 +352,7 @@ def test_group_changes_are_against_each_runs_own_control_and_predictions_are_sum
     for name, units in zip(sets["set"], sets["units"], strict=True):
         assert sums[name] == pytest.approx(linear[units].sum(), rel=1e-12)
     single = sets[sets["size"] == 1]
-    moved = block.block_group_shifted(model, theta, objective, single, 0.0)
+    moved = estimators.group_shifted("block", model, theta, objective, single, {"damping": 0.0})
     np.testing.assert_allclose(moved["predicted_change"], [shifted[u[0]] for u in single["units"]], rtol=1e-10)
 
     table = groups.summary(
@@ -355,3 +399,33 @@ def test_tracin_sums_each_checkpoints_rate_times_unit_and_objective_gradients(sm
         gradient[rows.ravel()] = objective.gradient(model.input_vectors(theta)[objective.words]).ravel()
         expected += rate * per_example_gradients(model, theta, units, units, 100) @ gradient
     np.testing.assert_allclose(linear, expected, rtol=1e-8, atol=1e-14)
+
+
+def test_hydra_for_words_is_minus_the_derivative_of_the_objective_by_a_units_weight(small_corpus):
+    """HYDRA over the whole run against central differences of the objective after Adam runs that weigh one unit
+    up and down in its minibatch means (written out in tests/test_trajectory.py)."""
+    from influential.text.training import units_dataset
+    from influential.training import fit
+    from influential.training.optimizer import AdamSettings, AdamState
+    from tests.test_trajectory import weighted_run
+
+    signal = pairs.generate(small_corpus, window=2, negatives=2, subsample=0.0, seed=3)
+    model, learning_rate = SkipGram(len(small_corpus.vocabulary), 3, 1e-2, signal), 0.05
+    dataset = units_dataset(model)
+    settings = AdamSettings(8, 3, learning_rate, seed=1, log_every=8, checkpoint_every=3)
+    start = model.initial_params(0).astype(np.float64)
+    *_, trajectory = fit.fit_adam(model, dataset, settings, start, AdamState.zeros_like(start))
+    objective = bound("distance", [["cat"], ["dog"]], small_corpus.vocabulary)
+    hydra = {"batch_size": 3, "hydra": {"window": "full", "segment": 100}}
+    linear, shifted, facts = estimators.predict("hydra", model, trajectory.thetas[-1], objective, hydra, trajectory)
+    assert facts["window"] == [0, 8] and np.isnan(shifted).all()
+
+    def value(weight_of):
+        theta = weighted_run(model, dataset, weight_of, 8, learning_rate, batch_size=3)
+        return objective.value(model.input_vectors(theta)[objective.words])
+
+    step = 1e-4
+    for unit in (0, 2, 6):
+        derivative = (value({unit: 1 + step}) - value({unit: 1 - step})) / (2 * step)
+        assert linear[unit] == pytest.approx(-derivative, rel=1e-4, abs=1e-10), unit
+    assert np.count_nonzero(linear) >= 5

@@ -49,11 +49,12 @@ def test_training_records_its_trajectory_and_a_replay_retraces_it():
     np.testing.assert_array_equal(updates[-1].v_next.numpy(), trajectory.v[2])
 
 
-def weighted_run(model, dataset, weight_of: dict[int, float], steps=8, learning_rate=0.01):
-    """Reference: Adam on the weighted minibatch mean sum(w loss) / sum(w) + R, written out here."""
+def weighted_run(model, dataset, weight_of: dict[int, float], steps=8, learning_rate=0.01, batch_size=BATCH):
+    """Reference: Adam on the weighted minibatch mean sum(w loss) / sum(w) + R, written out here (from the model's
+    initialisation with seed 0, minibatches with seed 1)."""
     theta = tf.constant(model.initial_params(0).astype(np.float64))
     m = v = tf.zeros_like(theta)
-    batches = adam.minibatches(N, BATCH, seed=1)
+    batches = adam.minibatches(len(dataset.train.y), batch_size, seed=1)
     x, y = dataset.train.x, dataset.train.y
     for step in range(steps):
         batch = next(batches)

@@ -129,8 +129,10 @@ TINY = {
                 {"name": "he_moved", "kind": "movement", "word": "he"},
             ],
             "influence": {
-                "estimators": ["block", "cg", "tracin"],
+                "estimators": ["block", "exact", "cg", "lissa", "tracin", "hydra", "hydra_free"],
+                "exact": {"output_words": 10},
                 "cg": {"max_iter": 20},
+                "lissa": {"depth": 200, "batch_size": 50},
                 "tracin": {"checkpoints": 3},
             },
             "loo": {"k": 4, "chunk_size": 4, "steps": 20, "batch_size": 50},
@@ -840,12 +842,16 @@ def test_word_embedding_experiment(tiny_run):
                 assert row[names.ACTUAL] == pytest.approx(value[unit] - value["control"], rel=1e-6, abs=1e-12)
                 assert row[names.RAW] == pytest.approx(value[unit] - value["checkpoint"], rel=1e-6, abs=1e-12)
     agreement = pd.read_csv(exp / "tables" / "agreement.csv")
-    predictions = [("block", "linear"), ("block", "shifted"), ("cg", "linear"), ("tracin", "linear")]
+    linear = ["block", "exact", "cg", "lissa", "tracin", "hydra", "hydra_free"]
+    predictions = [(e, "linear") for e in linear] + [("block", "shifted"), ("exact", "shifted")]
     expected = {(e, ev, o) for e, ev in predictions for o in ("pronouns", "he_moved")}
     assert set(agreement[["estimator", "evaluation", "objective"]].itertuples(index=False, name=None)) == expected
     assert (agreement["n"] == 4).all() and agreement["pearson"].between(-1, 1).all()
+    # HYDRA differentiates the very retraining that leave-one-out runs (the window of its paired control)
+    hydra = agreement[(agreement["estimator"] == "hydra") & (agreement["actual"] == "paired")]
+    assert (hydra["pearson"] > 0.95).all(), hydra
     units = pd.read_csv(exp / "tables" / "influential_units.csv")
-    assert len(units) == 3 * 2 * (2 + 2)  # (block, cg, tracin) x 2 objectives x (2 increasing + 2 decreasing)
+    assert len(units) == 7 * 2 * (2 + 2)  # 7 estimators x 2 objectives x (2 increasing + 2 decreasing)
     assert set(units["genre"]) == {"science_fiction"} and units["text"].str.split().str.len().min() >= 2
     assert units[names.ACTUAL].notna().any()  # the retrained units carry their measured change
     assert matplotlib.image.imread(exp / "figures" / "pred_vs_actual.png").std() > 0.05

@@ -455,18 +455,21 @@ def word_group_runtime(wildcards):
 
 
 def word_trajectory(wildcards):
-    """The recorded training, for the estimators that walk it (tracin)."""
-    if wildcards.word_estimator != names.TRACIN:
+    """The recorded training, for the estimators that walk it (tracin, the hydras)."""
+    if wildcards.word_estimator not in names.TRAJECTORY_ESTIMATORS:
         return []
     return word_out("model", "trajectory.npz").format(word=wildcards.word)
 
 
-def word_block_settings(wildcards):
-    """The block estimator's settings where it runs (its shifted group predictions), else None."""
+def word_shifted_settings(wildcards):
+    """The settings of each estimator that runs and gives parameter changes (block, exact): their shifted group
+    predictions."""
     settings = word_settings(wildcards.word)
-    if names.BLOCK not in settings["influence"]["estimators"]:
-        return None
-    return contract.word_estimator(settings, names.BLOCK)
+    return {
+        name: contract.estimator(settings, name)
+        for name in names.CHANGE_ESTIMATORS
+        if name in settings["influence"]["estimators"]
+    }
 
 
 def all_targets():

@@ -89,7 +89,7 @@ rule word_influence:
         "../../envs/tensorflow.yaml"
     threads: 1
     params:
-        settings=lambda wc: contract.word_estimator(
+        settings=lambda wc: contract.estimator(
             word_settings(wc.word), wc.word_estimator
         ),
         code=library_code("word_influence"),
@@ -337,7 +337,7 @@ rule word_groups:
         "../../envs/tensorflow.yaml"  # the Skip-gram layout comes with the models package
     threads: 1
     params:
-        block=word_block_settings,
+        shifted=word_shifted_settings,
         code=library_code("word_groups"),
     script:
         "../../scripts/word_groups.py"

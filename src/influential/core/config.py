@@ -218,10 +218,17 @@ def _check_word_embedding(settings: dict, where: str) -> None:
     duplicated = sorted({n for n in chosen if chosen.count(n) > 1})
     if duplicated:
         raise ConfigError(f"{where}.objectives: duplicated name {', '.join(map(repr, duplicated))}")
-    if loo["method"] != "none" and loo["estimator"] not in settings["influence"]["estimators"]:
+    influence = settings["influence"]
+    walks_retraining = {names.HYDRA, names.HYDRA_FREE} & set(influence["estimators"])
+    if walks_retraining and influence["hydra"]["window"] == "retrain" and loo["method"] == "none":
+        raise ConfigError(
+            f"{where}.influence.hydra.window: 'retrain' walks the leave-one-out retraining, which loo.method 'none' "
+            "does not run (set window: full)"
+        )
+    if loo["method"] != "none" and loo["estimator"] not in influence["estimators"]:
         raise ConfigError(f"{where}.loo.estimator: {loo['estimator']!r} is not in influence.estimators")
     groups = settings["groups"]
-    if groups["sizes"] and groups["estimator"] not in settings["influence"]["estimators"]:
+    if groups["sizes"] and groups["estimator"] not in influence["estimators"]:
         raise ConfigError(f"{where}.groups.estimator: {groups['estimator']!r} is not in influence.estimators")
     unknown = [name for name in groups["objectives"] or [] if name not in chosen]
     if unknown:

@@ -14,15 +14,15 @@ def retraining(experiment: dict) -> dict:
 
 
 def estimator(experiment: dict, name: str) -> dict:
-    """The settings one estimator uses: the shared batch size (and damping, where a damped system is solved), its
-    own section (names.SETTINGS_SECTIONS), and for HYDRA over the retraining window what that window is: the
-    retraining settings and the training schedule it continues."""
+    """The settings one estimator of an experiment or a word-embedding experiment uses: the shared batch size (and
+    damping, where a damped system is solved), its own section (names.SETTINGS_SECTIONS), and for HYDRA over the
+    retraining window what that window is: the retraining settings and the training schedule it continues."""
     influence = experiment["influence"]
     chosen = {"batch_size": influence["batch_size"]}
-    if name in names.INFLUENCE_FUNCTIONS:
+    if name in names.DAMPED_ESTIMATORS:
         chosen["damping"] = influence["damping"]
     section = names.SETTINGS_SECTIONS.get(name)
-    if section:
+    if section in influence:
         chosen[section] = influence[section]
     if section == "hydra" and influence["hydra"]["window"] == "retrain":
         chosen |= {"retrain": retraining(experiment), "schedule": experiment["training"]}
@@ -64,15 +64,3 @@ def word_group_sets(settings: dict) -> dict:
     groups = settings["groups"]
     chosen = groups["objectives"] or [objective["name"] for objective in settings["objectives"]]
     return {"sizes": groups["sizes"], "random": groups["random"], "seed": groups["seed"], "objectives": chosen}
-
-
-def word_estimator(settings: dict, name: str) -> dict:
-    """The settings a word-embedding estimator uses: the batch size, damping (not TracIn), and its own section (CG,
-    TracIn)."""
-    influence = settings["influence"]
-    chosen = {"batch_size": influence["batch_size"]}
-    if name != names.TRACIN:
-        chosen["damping"] = influence["damping"]
-    if name in (names.CG, names.TRACIN):
-        chosen[name] = influence[name]
-    return chosen

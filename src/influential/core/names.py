@@ -40,7 +40,6 @@ CORPUS_UNITS = ("sentence", "document")
 WEAT, DISTANCE, MOVEMENT = "weat", "distance", "movement"  # and CENTROID_DISTANCE, as the all-CNN's
 WORD_OBJECTIVES = (WEAT, DISTANCE, "centroid_distance", MOVEMENT)
 BLOCK = "block"
-WORD_ESTIMATORS = (BLOCK, "cg", "tracin")
 WARM_START = "warm_start"
 SCRATCH = "scratch"  # a from-scratch group-removal run is named scratch<seed>
 CONTROL_SET = "control"  # the set of a group-removal run's model that removes nothing
@@ -65,11 +64,15 @@ TRACIN, HYDRA, HYDRA_FREE = "tracin", "hydra", "hydra_free"  # along the recorde
 ESTIMATORS = (EXACT, CG, LISSA, TRACIN, HYDRA, HYDRA_FREE)
 INFLUENCE_FUNCTIONS = (EXACT, CG, LISSA)
 TRAJECTORY_ESTIMATORS = (TRACIN, HYDRA, HYDRA_FREE)
+WORD_ESTIMATORS = (BLOCK, EXACT, CG, LISSA, TRACIN, HYDRA, HYDRA_FREE)
+DAMPED_ESTIMATORS = (*INFLUENCE_FUNCTIONS, BLOCK)  # those that solve a damped system
+CHANGE_ESTIMATORS = (BLOCK, EXACT)  # word estimators that give each unit's parameter change: evaluated shifted too
 # Estimators whose cost per test point is a gradient and a product: one job serves all of an experiment's test
 # points, so TensorFlow starts once for them; the others get a job per test point.
 ONE_JOB_ESTIMATORS = (EXACT, TRACIN)
-# The section of an experiment's `influence` config that holds an estimator's own settings.
-SETTINGS_SECTIONS = {CG: "cg", LISSA: "lissa", TRACIN: "tracin", HYDRA: "hydra", HYDRA_FREE: "hydra"}
+# The section of an experiment's `influence` config that holds an estimator's own settings (exact has one for word
+# embeddings only: which output vectors it frees).
+SETTINGS_SECTIONS = {EXACT: "exact", CG: "cg", LISSA: "lissa", TRACIN: "tracin", HYDRA: "hydra", HYDRA_FREE: "hydra"}
 HYDRA_WINDOWS = ("retrain", "full")
 # What an estimator reads besides the data and the model, by role (the workflow's files, influence.inputs' loaders):
 # the cached per-example gradients, the factorised Hessian, the training trajectory.

@@ -13,8 +13,10 @@ and Adam's update theta' = theta - a_t m' / (sqrt(v') + eps), a_t = rate sqrt(1 
 "Hessian-free" HYDRA keeps only the regulariser's part of H_t (its weight decay). The recursion is linear in
 (h, dm, dv) with coefficients that do not depend on i, so for one direction u (e.g. minus a test gradient) the scores
 u . h_i,T of every training point come from one backward (adjoint) sweep: per step one minibatch Hessian-vector
-product (none for Hessian-free) and the minibatch's per-example gradients. The sweep walks the trajectory segment by
-segment from its last record back, replaying each segment forward first, so memory holds one segment.
+product (none for Hessian-free) and the minibatch's per-example losses differentiated along one direction (forward
+mode: no per-example gradient is formed, so millions of parameters, a Skip-gram's, cost no more). The sweep walks the
+trajectory segment by segment from its last record back, replaying each segment forward first, so memory holds one
+segment.
 """
 
 import logging
@@ -52,11 +54,12 @@ def _backward_step(model, hessian_aware: bool):
         with tf.autodiff.ForwardAccumulator(theta, d_gradient) as acc:
             with tf.GradientTape() as tape:
                 tape.watch(theta)
+                losses = model.loss(theta, xb, yb)
                 objective = model.regularizer(theta)
                 if hessian_aware:
-                    objective += tf.reduce_mean(model.loss(theta, xb, yb))
+                    objective += tf.reduce_mean(losses)
             objective_gradient = tape.gradient(objective, theta)
-        along = tf.linalg.matvec(model.batch_gradients(theta, xb, yb), d_gradient)
+        along = acc.jvp(losses)  # each example's loss gradient along d_gradient, no per-example gradient formed
         share = (along - tf.reduce_mean(along)) / tf.cast(tf.size(batch), theta.dtype)
         return lh + acc.jvp(objective_gradient), b1 * mu_m, b2 * mu_v, share
 
@@ -122,6 +125,11 @@ class HydraInfluence:
     def change_if_removed(self, x_test: np.ndarray, y_test: np.ndarray, objective: BoundObjective | None = None):
         last = self.trajectory.thetas[-1]
         test_gradients = objective_or_loss(self.model, objective).gradients(last, x_test, y_test, self.batch_size)
+        return self.change_for_gradients(test_gradients)
+
+    def change_for_gradients(self, test_gradients: np.ndarray) -> np.ndarray:
+        """The predicted change of each objective whose gradients (at the trajectory's last parameters) are the rows
+        of `test_gradients` when each training point is left out, (k, n_train)."""
         rows, self.diagnostics = [], []
         for g in test_gradients:
             started = time.perf_counter()

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-import scipy.special
 import tensorflow as tf
 
+from influential.derivatives import autodiff
 from influential.models.autodiff import AutodiffModel
 from influential.models.skipgram_layout import SkipGramLayout
 
@@ -74,7 +74,7 @@ class SkipGram(SkipGramLayout, AutodiffModel):
         """v -> (H + damping I) v in closed form over the pairs (of every unit: x must be all of them)."""
         if len(x) != self.pairs.n_units:
             raise ValueError("the Skip-gram's Hessian operator covers every unit")
-        return PairHessian(self, theta, damping)
+        return PairHessian(self, theta, damping, batch_size)
 
     def representations(self, theta: np.ndarray, x=None, batch_size: int = 0) -> dict[str, np.ndarray]:
         return {"input_vectors": self.input_vectors(theta).astype(np.float32)}
@@ -87,34 +87,24 @@ class PairHessian:
 
         (H v)_{u_c} += b ds w_t + a dw_t,    (H v)_{w_t} += b ds u_c + a du_c,
 
-    summed over every (pair, partner), divided by the scale and the number of units, plus (l2 + damping) v. Equal
-    (c, t) entries are summed first (their a and b add up): a quarter as many entries on the Brown corpus. They are
-    taken in batches of ENTRIES_PER_BATCH."""
+    summed over every (pair, partner) (models.skipgram_layout.hessian_entries: equal (c, t) entries summed first),
+    divided by the scale and the number of units, plus (l2 + damping) v; taken ENTRIES_PER_BATCH entries at a time.
+    LiSSA's recursion over sampled units is automatic differentiation's (derivatives.autodiff.HessianOperator): a
+    minibatch's entries change with every sample."""
 
-    ENTRIES_PER_BATCH = 500_000
-
-    def __init__(self, model: SkipGram, theta: np.ndarray, damping: float):
-        vocabulary, pairs = model.vocabulary_size, model.pairs
-        self.model, self.n, self.shape = model, pairs.n_units, (vocabulary, model.dim)
+    def __init__(self, model: SkipGram, theta: np.ndarray, damping: float, batch_size: int):
+        vocabulary = model.vocabulary_size
+        self.model, self.n, self.shape = model, model.pairs.n_units, (vocabulary, model.dim)
         self.shift = model.l2 + damping
-        centre = np.repeat(pairs.centre.astype(np.int64), 1 + pairs.negatives.shape[1])
-        partner = np.concatenate([pairs.context[:, None], pairs.negatives], axis=1).ravel()
-        label = np.zeros((len(pairs.centre), 1 + pairs.negatives.shape[1]))
-        label[:, 0] = 1.0
-        keys, inverse = np.unique(centre * vocabulary + partner, return_inverse=True)
-        count, positives = np.bincount(inverse), np.bincount(inverse, weights=label.ravel())
+        self.sampled = autodiff.HessianOperator(
+            model, theta, model.units(), np.zeros(self.n, np.int32), damping, batch_size
+        )
+        centre, partner, a, b = model.hessian_entries(theta)
         u, w = model.input_vectors(theta).astype(np.float64), model.output_vectors(theta).astype(np.float64)
-        centre, partner = keys // vocabulary, keys % vocabulary
-        scores = np.empty(len(keys))  # in batches: every entry's two vectors at once outgrow memory on a whole corpus
-        for i in range(0, len(keys), self.ENTRIES_PER_BATCH):
-            part = slice(i, i + self.ENTRIES_PER_BATCH)
-            scores[part] = np.einsum("ed,ed->e", u[centre[part]], w[partner[part]])
-        probability = scipy.special.expit(scores)
-        a, b = count * probability - positives, count * probability * (1 - probability)
         self.u, self.w = tf.constant(u), tf.constant(w)
         self.batches = [
-            tuple(tf.constant(array[i : i + self.ENTRIES_PER_BATCH]) for array in (centre, partner, a, b))
-            for i in range(0, len(keys), self.ENTRIES_PER_BATCH)
+            tuple(tf.constant(array[i : i + model.ENTRIES_PER_BATCH]) for array in (centre, partner, a, b))
+            for i in range(0, len(centre), model.ENTRIES_PER_BATCH)
         ]
         self._product = tf.function(self._batch_product)
 
@@ -138,3 +128,7 @@ class PairHessian:
             to_u, to_w = to_u + bu, to_w + bw
         total = np.concatenate([to_u.numpy().ravel(), to_w.numpy().ravel()])
         return total / (self.model.scale * self.n) + self.shift * np.asarray(v, dtype=np.float64)
+
+    def recursion(self, g: np.ndarray, batches: np.ndarray, scale: float) -> np.ndarray:
+        """LiSSA's recursion over the units of each row of `batches` (derivatives.autodiff.HessianOperator's)."""
+        return self.sampled.recursion(g, batches, scale)

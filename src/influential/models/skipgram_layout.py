@@ -10,6 +10,7 @@ in `meta()`: a word-embedding job builds the model from the corpus' pairs file (
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.special
 
 from influential.core import names
 from influential.text import objectives
@@ -64,3 +65,26 @@ class SkipGramLayout:
         """W, as input_vectors."""
         theta = np.asarray(theta)
         return theta[..., self.vocabulary_size * self.dim :].reshape(*theta.shape[:-1], self.vocabulary_size, self.dim)
+
+    ENTRIES_PER_BATCH = 500_000
+
+    def hessian_entries(self, theta: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The training loss' second-order terms: each distinct (centre c, partner t) that the pairs meet (a
+        context, label 1, or a negative, label 0), with a = sum (sigmoid(s) - label) and b = sum sigmoid'(s) over
+        its occurrences, s = u_c . w_t, at theta (unscaled). Equal entries summed first: a quarter as many on the
+        Brown corpus; scored ENTRIES_PER_BATCH at a time (all at once outgrow memory on a whole corpus)."""
+        pairs, vocabulary = self.pairs, self.vocabulary_size
+        centre = np.repeat(pairs.centre.astype(np.int64), 1 + pairs.negatives.shape[1])
+        partner = np.concatenate([pairs.context[:, None], pairs.negatives], axis=1).ravel()
+        label = np.zeros((len(pairs.centre), 1 + pairs.negatives.shape[1]))
+        label[:, 0] = 1.0
+        keys, inverse = np.unique(centre * vocabulary + partner, return_inverse=True)
+        count, positives = np.bincount(inverse), np.bincount(inverse, weights=label.ravel())
+        u, w = self.input_vectors(theta).astype(np.float64), self.output_vectors(theta).astype(np.float64)
+        centre, partner = keys // vocabulary, keys % vocabulary
+        scores = np.empty(len(keys))
+        for i in range(0, len(keys), self.ENTRIES_PER_BATCH):
+            part = slice(i, i + self.ENTRIES_PER_BATCH)
+            scores[part] = np.einsum("ed,ed->e", u[centre[part]], w[partner[part]])
+        probability = scipy.special.expit(scores)
+        return centre, partner, count * probability - positives, count * probability * (1 - probability)

@@ -1,13 +1,11 @@
 """Brunet et al.'s (2019) `block` estimator in closed form, numpy only: only an objective's words' input vectors move,
 the output vectors stay fixed, so the training objective's Hessian in them is block diagonal, one exact d x d block
 per word, and leaving unit z out moves word w's vector by (1/n) H_w^-1 grad_w r_z (n units, r_z the unit's loss);
-the objective recomputed at the moved vectors (`shifted`), for one unit or a set at once."""
+and the objective recomputed at moved vectors (`shifted`)."""
 
 import numpy as np
-import pandas as pd
 import scipy.special
 
-from influential.core.names import BLOCK, EVALUATED_SHIFTED, PREDICTED
 from influential.text.objectives import WordObjective
 
 
@@ -40,20 +38,3 @@ def block_changes(model, theta: np.ndarray, objective: WordObjective, damping: f
 def shifted(objective: WordObjective, vectors: np.ndarray, changes: np.ndarray) -> np.ndarray:
     """The objective's change when its words' vectors (m, d) move by each of `changes` (..., m, d)."""
     return objective.value(vectors + changes) - objective.value(vectors)
-
-
-def block_group_shifted(model, theta: np.ndarray, objective: WordObjective, sets: pd.DataFrame, damping: float):
-    """`block`'s shifted prediction for removing each set (rows of text.groups.select) at once: the objective under
-    the sum of its units' changes, a row per set."""
-    changes = block_changes(model, theta, objective, damping)
-    joint = np.stack([changes[np.asarray(units, dtype=np.int64)].sum(0) for units in sets["units"]])
-    vectors = model.input_vectors(theta).astype(np.float64)[objective.words]
-    return pd.DataFrame(
-        {
-            "set": sets["set"].to_numpy(),
-            "estimator": BLOCK,
-            "objective": objective.name,
-            PREDICTED: shifted(objective, vectors, joint),
-            "evaluation": EVALUATED_SHIFTED,
-        }
-    )
