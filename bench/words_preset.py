@@ -1,7 +1,8 @@
 """What the whole-corpus preset (presets/words.yaml) costs per unit of work on this machine: building the corpus and
 its pairs, `block` for one objective, one closed-form Hessian-vector product (CG runs up to cg.max_iter of them),
-and an Adam step of 1 and of K stacked models (training runs training.steps of them; a from-scratch group run
-training.steps steps of every set and its control; a loo chunk loo.steps steps of chunk_size + 1 models), with the
+an Adam step of 1 and of K stacked models (training runs training.steps of them; a from-scratch group run
+training.steps steps of every set and its control; a loo chunk loo.steps steps of chunk_size + 1 models), and one
+step of HYDRA's backward sweep (it walks loo.steps of them per objective, each after a replayed Adam step), with the
 job times they imply.
 
     python bench/words_preset.py [--preset presets/words.yaml] [--stacked 4] [--out bench/results]
@@ -26,6 +27,7 @@ import yaml
 from influential.core import config as cfg
 from influential.core import contract
 from influential.data import corpus
+from influential.influence import hydra
 from influential.models.skipgram import SkipGram
 from influential.text import estimators, objectives, pairs
 from influential.training import adam
@@ -83,15 +85,26 @@ def main():
             return step(t, z, z, tf.constant(0), x, x, tf.constant(next(b)), n, tf.constant(0.01))
 
         record[f"step_seconds_{k}_models"] = per_call(one_step, 3)
+    back, loo = hydra._backward_step(model, hessian_aware=True), settings["loo"]
+    one = tf.constant(theta)
+    minibatch = tf.constant(rng.choice(units.n_units, loo["batch_size"], replace=False))
+    adjoint = tf.constant(rng.standard_normal(model.n_params))
+    moments = (one, tf.fill(one.shape, tf.constant(1e-6, tf.float64)), adjoint)  # m, v, the minibatch gradient
+    rate, t, labels = tf.constant(0.001, tf.float64), tf.constant(10), tf.zeros_like(x)
+    record["hydra_backward_step_seconds"] = per_call(
+        lambda: back(one, *moments, rate, t, x, labels, minibatch, adjoint, adjoint, adjoint), 3
+    )
     per_model = record[f"step_seconds_{args.stacked}_models"] / args.stacked
     groups = contract.word_group_sets(settings)
     n_sets = len(groups["sizes"]) * (2 * len(groups["objectives"]) + groups["random"]) + 1
-    training, loo = settings["training"], settings["loo"]
+    training = settings["training"]
+    hydra_step = record["hydra_backward_step_seconds"] + record["step_seconds_1_models"]  # and its replay
     record["implied_cpu_hours"] = {
         "word_train": training["steps"] * record["step_seconds_1_models"] / 3600,
         "word_group_retrain_scratch_each": training["steps"] * n_sets * per_model / 3600,
         "word_loo_chunk_each": loo["steps"] * (loo["chunk_size"] + 1) * per_model / 3600,
         "word_influence_cg_per_objective": settings["influence"]["cg"]["max_iter"] * record["hvp_seconds"] / 3600,
+        "word_influence_hydra_per_objective": loo["steps"] * hydra_step / 3600,
     }
     record["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     args.out.mkdir(parents=True, exist_ok=True)
