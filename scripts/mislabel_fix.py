@@ -1,5 +1,5 @@
-"""What fixing buys: the flipped labels found in the top share of each ranking restored, the model trained again,
-and its test accuracy and loss; beside it, nothing fixed and everything fixed."""
+"""What fixing buys: the top share of each ranking fixed (its flipped labels restored, or its points dropped), the
+model trained again, and its test accuracy and loss; beside them, nothing fixed and everything fixed."""
 
 from influential.core import io, job
 from influential.mislabel import fix
@@ -13,7 +13,12 @@ def main(snakemake):
             table = io.read_table(path, ["ranker", "train_position", "score"]).sort_values("train_position")
             scores[table["ranker"].iloc[0]] = table["score"].to_numpy()
         table = fix.fix_and_retrain(
-            dataset, scores, snakemake.params.share, snakemake.params.model, snakemake.params.training
+            dataset,
+            scores,
+            snakemake.params.share,
+            snakemake.params.protocols,
+            snakemake.params.model,
+            snakemake.params.training,
         )
         io.write_table(table, snakemake.output[0])
 

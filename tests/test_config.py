@@ -357,12 +357,28 @@ def test_label_noise_settings(schema):
 def test_mislabel_settings(schema):
     enabled = {"enabled": True, "rankers": ["exact", "cg", "training_loss"]}
     config = cfg.validate(minimal(mislabel=enabled, influence={"estimators": ["exact", "cg"]}), schema)
-    assert config["experiments"]["exp"]["mislabel"] == enabled | {"inspect": 0.1, "fix": 0.1, "seed": 0}
+    defaults = {"inspect": 0.1, "fix": 0.1, "seed": 0, "protocols": ["restore"], "clean": "validation"}
+    assert config["experiments"]["exp"]["mislabel"] == enabled | defaults
     assert error_of(minimal(mislabel=enabled), schema) == (
-        "config: experiments.exp.mislabel.rankers: 'cg' is not in influence.estimators"
+        "config: experiments.exp.mislabel.rankers: 'cg' needs 'cg' in influence.estimators"
     )
     assert error_of(minimal(mislabel={"rankers": ["hydra"]}), schema).startswith(
-        "config: experiments.exp.mislabel.rankers.0: 'hydra' is not one of 'exact', 'cg', 'lissa', 'tracin'"
+        "config: experiments.exp.mislabel.rankers.0: 'hydra' is not one of 'exact', 'cg', 'lissa', 'tracin', "
+        "'exact_validation'"
+    )
+    hydra = {"enabled": True, "rankers": ["hydra_validation"]}
+    assert error_of(minimal(mislabel=hydra), schema) == (
+        "config: experiments.exp.mislabel.rankers: 'hydra_validation' needs 'hydra' in influence.estimators"
+    )
+    cnn = {"model": {"kind": "all_cnn"}, "loo": {"method": "none"}, "influence": {"estimators": ["hydra"]}}
+    cnn |= {"dataset": ENOUGH_FOR_BATCHES_OF_500}
+    assert error_of(minimal(mislabel=hydra, **cnn), schema) == (
+        "config: experiments.exp.influence.hydra.window: 'hydra_validation' walks the leave-one-out retraining "
+        "window, which loo.method 'none' does not run (set window: full)"
+    )
+    validating = {"enabled": True, "rankers": ["exact_validation"]}
+    assert error_of(minimal(mislabel=validating), schema) == (  # minimal() has no validation split
+        "config: experiments.exp.mislabel.clean: the validation split is empty (dataset.split.n_validation is 0)"
     )
 
 

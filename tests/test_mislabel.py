@@ -108,8 +108,49 @@ def test_fixing_retrains_the_all_cnn_from_the_same_start_and_minibatches():
                        "log_every": 12, "checkpoint_every": 12}  # fmt: skip
     trained = training.train(model_config, training_config, noisy)
     scores = {"oracle": np.isin(np.arange(30), noisy.meta["label_noise"]["positions"]).astype(float)}
-    table = fix.fix_and_retrain(noisy, scores, 0.2, model_config, training_config).set_index("fixed_by")
-    assert table.loc["none", "test_accuracy"] == trained.summary["test_accuracy"]
-    assert table.loc["none", "test_loss"] == float(trained.test_predictions["loss"].mean())
-    assert table["restored"].to_dict() == {"none": 0, "all": 6, "oracle": 6}
-    assert table.loc["oracle", "test_loss"] == table.loc["all", "test_loss"]  # the same labels, the same model
+    table = fix.fix_and_retrain(noisy, scores, 0.2, ["restore", "drop"], model_config, training_config)
+    table = table.set_index(["protocol", "fixed_by"])
+    assert table.loc[("none", "none"), "test_accuracy"] == trained.summary["test_accuracy"]
+    assert table.loc[("none", "none"), "test_loss"] == float(trained.test_predictions["loss"].mean())
+    assert table["found"].to_dict() == {
+        ("none", "none"): 0,
+        ("restore", "all"): 6,
+        ("restore", "oracle"): 6,
+        ("drop", "all"): 6,
+        ("drop", "oracle"): 6,
+    }
+    assert table["n_train"].tolist() == [30, 30, 30, 24, 24]
+    for protocol in ("restore", "drop"):  # the same training set, the same model
+        assert table.loc[(protocol, "oracle"), "test_loss"] == table.loc[(protocol, "all"), "test_loss"]
+
+
+def test_a_validation_ranking_is_minus_the_summed_change_of_the_clean_points_losses(logistic_problem):
+    """One solve with the summed validation gradient equals the sum of the per-point predictions made one at a time
+    (the estimate is linear in the test gradient), for each influence function; the ranker scores minus it."""
+    from influential.mislabel import scores
+
+    train, clean = logistic_problem
+    model = BinaryLogisticRegression(n_features=2, C=0.5, n_train=len(train))
+    theta, _ = training.fit_logistic(model, train.x, train.y, tol=1e-10, max_iter=1000)
+    settings = {"batch_size": 16, "damping": 0.1, "cg": {"tol": 1e-12, "max_iter": 50},
+                "lissa": {"scale": 40.0, "depth": 50, "repeats": 1, "batch_size": 60, "seed": 0}}  # fmt: skip
+    for name in ("exact", "cg", "lissa"):
+        estimator = registry.build(name, settings, model, theta, train.x, train.y)
+        one_at_a_time = estimator.change_if_removed(clean.x, clean.y).sum(axis=0)
+        np.testing.assert_allclose(estimator.change_of_summed_loss(clean.x, clean.y), one_at_a_time, rtol=1e-8)
+        ranked = scores.scores(f"{name}_validation", settings, model, theta, train, {}, clean)
+        np.testing.assert_allclose(ranked, -one_at_a_time, rtol=1e-8)
+
+
+def test_dropping_removes_each_rankings_top_share_and_counts_the_flipped_among_it():
+    x, y = np.arange(10.0)[:, None], np.arange(10) % 2
+    train = Split(x, y, np.arange(100, 110))
+    noise = {"positions": [1, 4, 8], "true_labels": [0, 1, 1]}
+    ranked = {"top_first": -np.arange(10.0)}  # ranks 0, 1, 2, ...
+    dropped = fix.fixed_splits(train, ranked, 0.3, "drop", noise)
+    split, found = dropped["top_first"]
+    np.testing.assert_array_equal(split.index, np.arange(103, 110))
+    assert found == 1 and dropped["all"][1] == 3
+    np.testing.assert_array_equal(dropped["all"][0].index, [100, 102, 103, 105, 106, 107, 109])
+    restored = fix.fixed_splits(train, ranked, 0.3, "restore", noise)
+    assert restored["top_first"][1] == 1 and restored["top_first"][0].y.tolist() == [0, 0, 0, 1, 0, 1, 0, 1, 0, 1]

@@ -182,3 +182,24 @@ def test_hydra_over_the_retraining_window_predicts_paired_leave_one_out():
     # order only: the slope is 1.15 with minibatches of 8 and 1.06 of 20; full batches (40) here
     slope = stats.linregress(predicted[left_out[:-1]], paired).slope
     assert slope == pytest.approx(1, abs=0.05)
+
+
+def test_trajectory_estimators_rank_by_a_clean_sets_summed_loss_in_one_pass():
+    """The validation ranking's one pass (TracIn) or sweep (HYDRA) equals the per-point predictions summed; HYDRA's
+    is minus the derivative of the clean points' summed loss by a training point's weight (central differences)."""
+    model, dataset = tiny()
+    _, _, _, trajectory = fit(model, dataset)
+    clean_x, clean_y, last = dataset.test.x, dataset.test.y, trajectory.thetas[-1]
+    settings = {"batch_size": 64, "hydra": {"window": "full", "segment": 100}, "tracin": {"checkpoints": 3}}
+    for name in ("tracin", "hydra", "hydra_free"):
+        estimator = registry.build(name, settings, model, last, dataset.train.x, dataset.train.y, trajectory=trajectory)
+        summed = estimator.change_of_summed_loss(clean_x, clean_y)
+        np.testing.assert_allclose(summed, estimator.change_if_removed(clean_x, clean_y).sum(axis=0), rtol=1e-10)
+        if name == "hydra":
+            eps = 1e-4
+            for i in (1, 5):
+                up, down = (weighted_run(model, dataset, {i: 1 + sign * eps}) for sign in (1, -1))
+                numeric = (model.losses(up, clean_x, clean_y).sum() - model.losses(down, clean_x, clean_y).sum()) / (
+                    2 * eps
+                )
+                assert summed[i] == pytest.approx(-numeric, rel=1e-4), i

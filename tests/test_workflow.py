@@ -56,7 +56,12 @@ TINY = {
             "influence": {"estimators": ["exact", "cg"], "cg": {"tol": 1e-10, "max_iter": 100}},
             "test_points": [{"name": "a", "select": "index", "index": 0}],
             "loo": {"method": "none"},
-            "mislabel": {"enabled": True, "rankers": ["exact", "cg", "training_loss", "random"], "fix": 0.25},
+            "mislabel": {
+                "enabled": True,
+                "rankers": ["exact", "cg", "exact_validation", "cg_validation", "training_loss", "random"],
+                "fix": 0.25,
+                "protocols": ["restore", "drop"],
+            },
         },
         "tiny_digits": {
             "dataset": {
@@ -949,9 +954,9 @@ def test_mislabelled_points_are_ranked_scored_and_fixed(tiny_run):
     assert len(flipped) == 12 and noise["fraction"] == 0.2
     is_flipped = np.isin(np.arange(60), flipped)
     summary = pd.read_csv(exp / "tables" / "mislabel.csv").set_index("ranker")
-    fixes = pd.read_csv(exp / "tables" / "mislabel_fix.csv").set_index("fixed_by")
+    fixes = pd.read_csv(exp / "tables" / "mislabel_fix.csv").set_index(["protocol", "fixed_by"])
     rankings = {}
-    for ranker in ("exact", "cg", "training_loss", "random"):
+    for ranker in ("exact", "cg", "exact_validation", "cg_validation", "training_loss", "random"):
         table = pd.read_parquet(exp / "mislabel" / f"{ranker}.parquet").sort_values("train_position")
         np.testing.assert_array_equal(table["label"], dataset["y_train"])
         scores = table["score"].to_numpy()
@@ -959,16 +964,23 @@ def test_mislabelled_points_are_ranked_scored_and_fixed(tiny_run):
         assert summary.loc[ranker, "roc_auc"] == pytest.approx(roc_auc_score(is_flipped, scores))
         top = np.argsort(-scores, kind="stable")
         assert summary.loc[ranker, "found_at_0.1"] == pytest.approx(is_flipped[top[:6]].sum() / 12)
-        assert fixes.loc[ranker, "restored"] == is_flipped[top[:15]].sum()
+        for protocol, kept in (("restore", 60), ("drop", 45)):  # the top quarter: 15 points
+            assert fixes.loc[(protocol, ranker), "found"] == is_flipped[top[:15]].sum()
+            assert fixes.loc[(protocol, ranker), "n_train"] == kept
         assert np.array_equal(np.sort(table["rank"]), np.arange(1, 61)) and table["rank"].to_numpy()[top[0]] == 1
     np.testing.assert_allclose(rankings["cg"], rankings["exact"], rtol=1e-6)
+    np.testing.assert_allclose(rankings["cg_validation"], rankings["exact_validation"], rtol=1e-6)
     assert np.all(rankings["exact"] > 0)  # a point's own loss rises when it is left out
     assert summary.loc["exact", "roc_auc"] > 0.8 and summary.loc["random", "flipped"] == 12
-    assert fixes.loc["none", "restored"] == 0 and fixes.loc["all", "restored"] == 12
+    assert summary.loc["exact_validation", "roc_auc"] > 0.7
+    assert summary.loc["cg_validation", ["estimator", "strategy"]].tolist() == ["cg", "validation"]
+    assert summary.loc["random", ["estimator", "strategy"]].tolist() == ["random", "baseline"]
+    assert fixes.loc[("none", "none"), "found"] == 0 and fixes.loc[("restore", "all"), "found"] == 12
+    assert fixes.loc[("drop", "all"), "n_train"] == 48
     theta = np.load(exp / "model" / "model.npz")["theta"]
     x = dataset["x_test"].reshape(len(dataset["y_test"]), -1)
     noisy_accuracy = np.mean(((x @ theta[:-1] + theta[-1]) > 0) == dataset["y_test"])
-    assert fixes.loc["none", "test_accuracy"] == pytest.approx(noisy_accuracy)  # "none" refits the model as trained
+    assert fixes.loc[("none", "none"), "test_accuracy"] == pytest.approx(noisy_accuracy)  # the model as trained
     assert matplotlib.image.imread(exp / "figures" / "mislabel.png").std() > 0.05
 
 

@@ -163,19 +163,27 @@ def estimator_settings(wildcards):
 
 
 def ranker_inputs(wildcards):
-    """A mislabel ranker's inputs besides data and model: an estimator's, none for the baselines."""
-    if wildcards.ranker in names.SELF_INFLUENCE_ESTIMATORS:
-        return estimator_inputs(wildcards.exp, wildcards.ranker)
+    """A mislabel ranker's inputs besides data and model: its estimator's, none for the baselines."""
+    if wildcards.ranker in names.ESTIMATOR_RANKERS:
+        estimator, _ = names.ESTIMATOR_RANKERS[wildcards.ranker]
+        return estimator_inputs(wildcards.exp, estimator)
     return {}
 
 
 def ranker_settings(wildcards):
-    """An estimator's settings, or the mislabel seed for the random ranking (so that it alone follows the seed)."""
-    if wildcards.ranker in names.SELF_INFLUENCE_ESTIMATORS:
-        return settings_of(wildcards.exp, wildcards.ranker)
+    """Its estimator's settings, or the mislabel seed for the random ranking (so that it alone follows the seed)."""
+    if wildcards.ranker in names.ESTIMATOR_RANKERS:
+        estimator, _ = names.ESTIMATOR_RANKERS[wildcards.ranker]
+        return settings_of(wildcards.exp, estimator)
     if wildcards.ranker == names.RANDOM:
         return {"seed": experiment(wildcards.exp)["mislabel"]["seed"]}
     return {}
+
+
+def fix_trainings(exp):
+    """How many models the fix experiment trains: every ranker and `all` per protocol, and `none` once."""
+    mislabel = experiment(exp)["mislabel"]
+    return 1 + len(mislabel["protocols"]) * (len(mislabel["rankers"]) + 1)
 
 
 def mislabel_rankings(wildcards):

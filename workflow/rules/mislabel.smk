@@ -1,9 +1,10 @@
-# Finding mislabelled training points (config `mislabel:`): rank every training point by each ranker; with
-# dataset.label_noise, score the rankings against the flipped labels and train again with each ranking's finds
-# restored (a refit for logistic regression; for the all-CNN the same initialisation and minibatches).
+# Finding mislabelled training points (config `mislabel:`): rank every training point by each ranker (self-influence
+# or the predicted change of a clean split's loss); with dataset.label_noise, score the rankings against the flipped
+# labels and train again with each ranking's top share fixed, its finds restored or its points dropped (a refit for
+# logistic regression; for the all-CNN the same initialisation and minibatches).
 
 
-rule self_influence:
+rule mislabel_rank:
     input:
         unpack(ranker_inputs),
         dataset=rules.dataset.output[0],
@@ -19,9 +20,10 @@ rule self_influence:
     threads: 1
     params:
         settings=ranker_settings,
-        code=library_code("self_influence"),
+        clean=lambda wc: experiment(wc.exp)["mislabel"]["clean"],
+        code=library_code("mislabel_rank"),
     script:
-        "../../scripts/self_influence.py"
+        "../../scripts/mislabel_rank.py"
 
 
 rule mislabel_evaluate:
@@ -70,11 +72,11 @@ rule mislabel_fix:
     threads: 1
     resources:
         gpu=lambda wc: int(is_cnn(wc.exp)),
-        runtime=lambda wc: (len(experiment(wc.exp)["mislabel"]["rankers"]) + 2)
-        * training_runtime(wc),
+        runtime=lambda wc: fix_trainings(wc.exp) * training_runtime(wc),
         mem_mb=job_memory_mb,
     params:
         share=lambda wc: experiment(wc.exp)["mislabel"]["fix"],
+        protocols=lambda wc: experiment(wc.exp)["mislabel"]["protocols"],
         model=lambda wc: experiment(wc.exp)["model"],
         training=lambda wc: experiment(wc.exp)["training"],
         code=library_code("mislabel_fix"),

@@ -190,10 +190,27 @@ def _check_mislabel(exp: dict, where: str) -> None:
     mislabel = exp["mislabel"]
     if not mislabel["enabled"]:
         return
-    missing = [r for r in mislabel["rankers"] if r in names.SELF_INFLUENCE_ESTIMATORS]
-    missing = [r for r in missing if r not in exp["influence"]["estimators"]]
+    estimators = {r: names.ESTIMATOR_RANKERS[r][0] for r in mislabel["rankers"] if r in names.ESTIMATOR_RANKERS}
+    missing = [r for r, e in estimators.items() if e not in exp["influence"]["estimators"]]
     if missing:
-        raise ConfigError(f"{where}.mislabel.rankers: {', '.join(map(repr, missing))} is not in influence.estimators")
+        needed = ", ".join(repr(estimators[r]) for r in missing)
+        raise ConfigError(
+            f"{where}.mislabel.rankers: {', '.join(map(repr, missing))} needs {needed} in influence.estimators"
+        )
+    hydras = [r for r, e in estimators.items() if e in (names.HYDRA, names.HYDRA_FREE)]
+    if hydras and exp["influence"]["hydra"]["window"] == "retrain" and exp["loo"]["method"] not in names.RETRAINING:
+        raise ConfigError(
+            f"{where}.influence.hydra.window: {hydras[0]!r} walks the leave-one-out retraining window, which "
+            f"loo.method {exp['loo']['method']!r} does not run (set window: full)"
+        )
+    validating = [r for r, (_, strategy) in names.ESTIMATOR_RANKERS.items() if strategy == names.VALIDATION]
+    split = exp["dataset"]["split"]
+    if (
+        set(validating) & set(mislabel["rankers"])
+        and mislabel["clean"] == "validation"
+        and split.get("n_validation") == 0
+    ):
+        raise ConfigError(f"{where}.mislabel.clean: the validation split is empty (dataset.split.n_validation is 0)")
 
 
 def _check_mixture(mixture: dict, where: str) -> None:

@@ -87,10 +87,18 @@ ESTIMATOR_INPUTS = {
 CROSS_ENTROPY, MARGIN, PROBABILITY = "cross_entropy", "margin", "probability"
 CENTROID_DISTANCE, EMBEDDING_DISTANCE = "centroid_distance", "embedding_distance"
 OBJECTIVES = (CROSS_ENTROPY, MARGIN, PROBABILITY, CENTROID_DISTANCE, EMBEDDING_DISTANCE)
-# Finding mislabelled training points: the estimators that give a point's influence on itself, and two baselines.
+# Finding mislabelled training points: an estimator ranks by a strategy, `self` (a point's influence on its own loss,
+# where one solve per point is affordable; the ranker is named after the estimator) or `validation` (its predicted
+# change of a clean set's summed loss, one solve or sweep in all; named {estimator}_validation); and two baselines.
+SELF, VALIDATION = "self", "validation"
 SELF_INFLUENCE_ESTIMATORS = (EXACT, CG, LISSA, TRACIN)
+ESTIMATOR_RANKERS = {e: (e, SELF) for e in SELF_INFLUENCE_ESTIMATORS} | {
+    f"{e}_{VALIDATION}": (e, VALIDATION) for e in ESTIMATORS
+}  # ranker: (estimator, strategy)
 TRAINING_LOSS, RANDOM = "training_loss", "random"
-MISLABEL_RANKERS = (*SELF_INFLUENCE_ESTIMATORS, TRAINING_LOSS, RANDOM)
+MISLABEL_RANKERS = (*ESTIMATOR_RANKERS, TRAINING_LOSS, RANDOM)
+CLEAN_SPLITS = ("validation", "test")  # which split's labels a validation ranking trusts (never flipped)
+FIX_PROTOCOLS = ("restore", "drop")  # restore the flipped labels found, or drop the points found (HYDRA's)
 # Cross-loss influence on a Gaussian mixture: the model fitted without labels, and with them.
 UNSUPERVISED, MATCHED = "unsupervised", "matched"
 MIXTURE_MODELS = (UNSUPERVISED, MATCHED)

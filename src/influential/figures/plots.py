@@ -170,32 +170,31 @@ def training_curves(log: pd.DataFrame):
 
 def mislabel_overview(curves: pd.DataFrame, summary: pd.DataFrame, fixes: pd.DataFrame, inspect: float):
     """Left: the share of flipped labels found against the share of the training set inspected, per ranker (Koh &
-    Liang's figure 6). Right: test loss after restoring the flipped labels found in each ranking's top share and
-    refitting (test accuracy above each bar), between nothing fixed and everything fixed."""
-    fig, (left, right) = theme.subplots(1, 2, figsize=(12, 4.6))
+    Liang's figure 6). Right: test loss after fixing each ranking's top share (per protocol: restoring the flipped
+    labels found, or dropping the points) and training again, test accuracy above each bar, between nothing fixed
+    and everything fixed."""
+    fig, (left, right) = theme.subplots(1, 2, figsize=(13, 4.8))
     auc = dict(zip(summary["ranker"], summary["roc_auc"], strict=True))
     for ranker, curve in curves.groupby("ranker", sort=False):
         left.plot(curve["inspected"], curve["found"], label=f"{ranker} (AUC {auc[ranker]:.3f})")
     left.axvline(inspect, color="grey", linestyle=":", linewidth=1)
     left.set_xlabel("share of the training set inspected")
     left.set_ylabel("share of flipped labels found")
-    left.legend(fontsize=8, loc="lower right")
+    left.legend(fontsize=7, loc="lower right")
     rankers = fixes[~fixes["fixed_by"].isin(["none", "all"])]
-    sns.barplot(data=rankers, x="fixed_by", y="test_loss", ax=right, color=theme.palette(1)[0])
-    for bar, accuracy in zip(right.patches, rankers["test_accuracy"], strict=True):
-        right.annotate(
-            f"acc {accuracy:.3f}",
-            (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-            ha="center",
-            va="bottom",
-            fontsize=8,
-        )
-    for variant, style in (("none", "--"), ("all", "-")):
-        row = fixes[fixes["fixed_by"] == variant].iloc[0]
-        label = f"{variant} fixed: loss {row.test_loss:.3f}, acc {row.test_accuracy:.3f}"
-        right.axhline(row.test_loss, color="black", linestyle=style, linewidth=1, label=label)
-    right.set_ylim(0, 1.2 * fixes["test_loss"].max())  # room for the labels above the bars
-    right.set_xlabel("ranking whose top share was inspected and fixed")
-    right.set_ylabel("mean test loss after refitting")
-    right.legend(fontsize=8, loc="upper left")
+    order = list(dict.fromkeys(rankers["fixed_by"]))
+    sns.barplot(data=rankers, x="fixed_by", y="test_loss", hue="protocol", order=order, ax=right)
+    for container, (_, part) in zip(right.containers, rankers.groupby("protocol", sort=False), strict=True):
+        accuracy = part.set_index("fixed_by").loc[order, "test_accuracy"]
+        right.bar_label(container, labels=[f"{a:.3f}" for a in accuracy], fontsize=6, rotation=90, padding=2)
+    styles = {"none": "--", "restore": "-", "drop": "-."}  # the protocol of nothing fixed is `none`
+    for row in fixes[fixes["fixed_by"].isin(["none", "all"])].itertuples():
+        what = "nothing fixed" if row.fixed_by == "none" else f"every flipped point: {row.protocol}"
+        label = f"{what}: loss {row.test_loss:.3f}, acc {row.test_accuracy:.3f}"
+        right.axhline(row.test_loss, color="black", linestyle=styles[row.protocol], linewidth=1, label=label)
+    right.set_ylim(0, 1.3 * fixes["test_loss"].max())  # room for the accuracies above the bars
+    right.tick_params(axis="x", labelrotation=30, labelsize=7)
+    right.set_xlabel("ranking whose top share was fixed")
+    right.set_ylabel("mean test loss after training again")
+    right.legend(fontsize=7, loc="upper left")
     return fig

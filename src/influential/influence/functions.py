@@ -109,6 +109,12 @@ class InverseHvpInfluence:
         test_gradients = objective_or_loss(self.model, objective).gradients(self.theta, x_test, y_test, self.batch_size)
         return self.change_for_gradients(test_gradients)
 
+    def change_of_summed_loss(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Predicted change of the summed loss of the examples (x, y) (a clean validation set) when each training
+        point is left out, (n_train,): one solve with the summed gradient, since the estimate is linear in it."""
+        summed = objective_or_loss(self.model, None).gradients(self.theta, x, y, self.batch_size).sum(axis=0)
+        return self.change_for_gradients(summed[None])[0]
+
     def change_for_gradients(self, test_gradients: np.ndarray) -> np.ndarray:
         """Predicted change of each objective whose gradients are the rows of `test_gradients` when each training
         point is left out, shape (k, n_train)."""

@@ -127,6 +127,13 @@ class HydraInfluence:
         test_gradients = objective_or_loss(self.model, objective).gradients(last, x_test, y_test, self.batch_size)
         return self.change_for_gradients(test_gradients)
 
+    def change_of_summed_loss(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Predicted change of the summed loss of (x, y) when each training point is left out, (n_train,): one
+        sweep along the summed gradient (HYDRA's own ranking of harmful points, up to its sign and 1/N)."""
+        last = self.trajectory.thetas[-1]
+        summed = objective_or_loss(self.model, None).gradients(last, x, y, self.batch_size).sum(axis=0)
+        return self.change_for_gradients(summed[None])[0]
+
     def change_for_gradients(self, test_gradients: np.ndarray) -> np.ndarray:
         """The predicted change of each objective whose gradients (at the trajectory's last parameters) are the rows
         of `test_gradients` when each training point is left out, (k, n_train)."""

@@ -64,6 +64,16 @@ class TracInInfluence:
         self.diagnostics = self._log(started, "influence") * len(y_test)
         return total
 
+    def change_of_summed_loss(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """TracIn of the summed loss of (x, y) for every training point, (n_train,): per checkpoint one product with
+        the summed gradient."""
+        objective = objective_or_loss(self.model, None)
+        started, total = time.perf_counter(), np.zeros(len(self.y_train))
+        for theta, rate, train in self._checkpoints():
+            total += rate * (train @ objective.gradients(theta, x, y, self.batch_size).sum(axis=0).astype(np.float64))
+        self.diagnostics = self._log(started, "of a summed loss")
+        return total
+
     def self_influence(self) -> np.ndarray:
         """TracIn's self-influence (the paper's mislabel detector): sum over checkpoints of rate_k |g_z(theta_k)|^2."""
         started, total = time.perf_counter(), np.zeros(len(self.y_train))

@@ -1,10 +1,12 @@
-"""Finding mislabelled training examples: rankings of the training points by a score (an estimator's self-influence,
-see estimators' `self_influence`, or a baseline) and how well a ranking finds the labels that were flipped."""
+"""Finding mislabelled training examples: rankings of the training points by a score (mislabel.scores: an
+estimator's self-influence or validation ranking, or a baseline) and how well a ranking finds the labels that were
+flipped."""
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
+from influential.core import names
 from influential.data.splits import Split
 
 
@@ -61,11 +63,14 @@ def ranking_table(train: Split, ranker: str, scores: np.ndarray) -> pd.DataFrame
 
 
 def evaluate(rankings: pd.DataFrame, flipped: np.ndarray, inspect: float) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per ranker: the summary (ROC AUC, share found at `inspect`) and the found-vs-inspected curve."""
+    """Per ranker (with its estimator and strategy; a baseline is its own estimator, strategy `baseline`): the
+    summary (ROC AUC, share found at `inspect`) and the found-vs-inspected curve."""
     summaries, curves = [], []
     for ranker, table in rankings.groupby("ranker", sort=False):
         scores = table.sort_values("train_position")["score"].to_numpy()
-        summaries.append({"ranker": ranker, "flipped": len(flipped), **ranking_summary(scores, flipped, inspect)})
+        estimator, strategy = names.ESTIMATOR_RANKERS.get(ranker, (ranker, "baseline"))
+        facts = {"ranker": ranker, "estimator": estimator, "strategy": strategy, "flipped": len(flipped)}
+        summaries.append(facts | ranking_summary(scores, flipped, inspect))
         curves.append(found_curve(scores, flipped).assign(ranker=ranker))
     return pd.DataFrame(summaries), pd.concat(curves, ignore_index=True)
 

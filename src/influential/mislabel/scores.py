@@ -1,23 +1,35 @@
 """Every training point scored for how likely its label is wrong, by one ranker (names.MISLABEL_RANKERS): an
-estimator's self-influence, or a baseline (the training loss, a random order)."""
+estimator by a strategy (names.ESTIMATOR_RANKERS), or a baseline (the training loss, a random order).
+
+- `self`: the point's self-influence, the predicted change of its own loss if it is left out (one solve per point
+  for CG and LiSSA; TracIn's sum of squared gradient norms): a mislabelled point is fitted against its neighbours.
+- `validation`: minus the predicted change of a clean set's summed loss if the point is left out, one solve, pass or
+  adjoint sweep in all (every estimator is linear in the test gradient): a harmful point is one whose removal would
+  lower the loss of examples whose labels are right (HYDRA's and DataInf's ranking).
+"""
 
 import numpy as np
 
 from influential.core import names
 from influential.data.splits import Split
-from influential.influence import functions, tracin
+from influential.influence import registry
 
 # What the rankers' estimators read, by role (influence.inputs.load)
-LOADERS = functions.LOADERS | tracin.LOADERS
+LOADERS = registry.LOADERS
 
 
-def scores(ranker: str, settings: dict, model, theta: np.ndarray, train: Split, cached: dict) -> np.ndarray:
+def scores(
+    ranker: str, settings: dict, model, theta: np.ndarray, train: Split, cached: dict, clean: Split | None = None
+) -> np.ndarray:
     """One score per training point, higher = more suspect. `settings`: the estimator's (as its influence jobs get
-    them), or `seed` for the random order; `cached`: the estimator's inputs (influence.inputs.load)."""
+    them), or `seed` for the random order; `cached`: the estimator's inputs (influence.inputs.load); `clean`: the
+    examples a `validation` ranking trusts."""
     if ranker == names.TRAINING_LOSS:
         return model.losses(theta, train.x, train.y)
     if ranker == names.RANDOM:
         return np.random.default_rng(settings["seed"]).random(len(train))
-    if ranker == names.TRACIN:
-        return tracin.build(settings, model, train.x, train.y, **cached).self_influence()
-    return functions.build(ranker, settings, model, theta, train.x, train.y, **cached).self_influence()
+    name, strategy = names.ESTIMATOR_RANKERS[ranker]
+    estimator = registry.build(name, settings, model, theta, train.x, train.y, **cached)
+    if strategy == names.SELF:
+        return estimator.self_influence()
+    return -estimator.change_of_summed_loss(clean.x, clean.y)
