@@ -88,8 +88,8 @@ def main():
     back, loo = hydra._backward_step(model, hessian_aware=True), settings["loo"]
     one = tf.constant(theta)
     minibatch = tf.constant(rng.choice(units.n_units, loo["batch_size"], replace=False))
-    adjoint = tf.constant(rng.standard_normal(model.n_params))
-    moments = (one, tf.fill(one.shape, tf.constant(1e-6, tf.float64)), adjoint)  # m, v, the minibatch gradient
+    adjoint = tf.constant(rng.standard_normal((1, model.n_params)))  # one direction
+    moments = (one, tf.fill(one.shape, tf.constant(1e-6, tf.float64)), adjoint[0])  # m, v, the minibatch gradient
     rate, t, labels = tf.constant(0.001, tf.float64), tf.constant(10), tf.zeros_like(x)
     record["hydra_backward_step_seconds"] = per_call(
         lambda: back(one, *moments, rate, t, x, labels, minibatch, adjoint, adjoint, adjoint), 3

@@ -203,3 +203,14 @@ def test_trajectory_estimators_rank_by_a_clean_sets_summed_loss_in_one_pass():
                     2 * eps
                 )
                 assert summed[i] == pytest.approx(-numeric, rel=1e-4), i
+
+
+@pytest.mark.parametrize("hessian_aware", [True, False])
+def test_one_sweep_for_many_directions_equals_a_sweep_per_direction(hessian_aware):
+    model, dataset = tiny()
+    _, _, _, trajectory = fit(model, dataset)
+    directions = np.random.default_rng(4).standard_normal((3, model.n_params))
+    x, y = dataset.train.x, dataset.train.y
+    together = hydra.sensitivities(model, trajectory, x, y, directions, hessian_aware)
+    one_by_one = [hydra.sensitivities(model, trajectory, x, y, d, hessian_aware) for d in directions]
+    np.testing.assert_allclose(together, np.stack(one_by_one), rtol=1e-10, atol=1e-14)

@@ -67,9 +67,10 @@ TRAJECTORY_ESTIMATORS = (TRACIN, HYDRA, HYDRA_FREE)
 WORD_ESTIMATORS = (BLOCK, EXACT, CG, LISSA, TRACIN, HYDRA, HYDRA_FREE)
 DAMPED_ESTIMATORS = (*INFLUENCE_FUNCTIONS, BLOCK)  # those that solve a damped system
 CHANGE_ESTIMATORS = (BLOCK, EXACT)  # word estimators that give each unit's parameter change: evaluated shifted too
-# Estimators whose cost per test point is a gradient and a product: one job serves all of an experiment's test
-# points, so TensorFlow starts once for them; the others get a job per test point.
-ONE_JOB_ESTIMATORS = (EXACT, TRACIN)
+# Estimators whose cost per test point is a gradient and a product, or that serve all test points in one sweep (the
+# HYDRAs): one job serves all of an experiment's test points, so TensorFlow starts once for them; the others get a
+# job per test point.
+ONE_JOB_ESTIMATORS = (EXACT, TRACIN, HYDRA, HYDRA_FREE)
 # The section of an experiment's `influence` config that holds an estimator's own settings (exact has one for word
 # embeddings only: which output vectors it frees).
 SETTINGS_SECTIONS = {EXACT: "exact", CG: "cg", LISSA: "lissa", TRACIN: "tracin", HYDRA: "hydra", HYDRA_FREE: "hydra"}

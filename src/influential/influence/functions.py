@@ -103,6 +103,11 @@ class InverseHvpInfluence:
             columns.append(s)
         return np.stack(columns, axis=1)
 
+    @property
+    def test_theta(self) -> np.ndarray:
+        """Where test objectives are differentiated: the trained parameters."""
+        return self.theta
+
     def change_if_removed(self, x_test: np.ndarray, y_test: np.ndarray, objective: BoundObjective | None = None):
         """Predicted change of each test example's objective (default: its loss) when each training point is left
         out, shape (n_test, n_train)."""

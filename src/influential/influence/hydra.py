@@ -11,12 +11,12 @@ and Adam's update theta' = theta - a_t m' / (sqrt(v') + eps), a_t = rate sqrt(1 
     h'  = h - a_t (dm' / (sqrt(v') + eps) - m' * dv' / (2 sqrt(v') (sqrt(v') + eps)^2))
 
 "Hessian-free" HYDRA keeps only the regulariser's part of H_t (its weight decay). The recursion is linear in
-(h, dm, dv) with coefficients that do not depend on i, so for one direction u (e.g. minus a test gradient) the scores
-u . h_i,T of every training point come from one backward (adjoint) sweep: per step one minibatch Hessian-vector
-product (none for Hessian-free) and the minibatch's per-example losses differentiated along one direction (forward
-mode: no per-example gradient is formed, so millions of parameters, a Skip-gram's, cost no more). The sweep walks the
-trajectory segment by segment from its last record back, replaying each segment forward first, so memory holds one
-segment.
+(h, dm, dv) with coefficients that do not depend on i, so for a direction u (e.g. minus a test gradient) the scores
+u . h_i,T of every training point come from one backward (adjoint) sweep, and for k directions from one sweep too:
+per step k minibatch Hessian-vector products (none for Hessian-free) and the minibatch's per-example losses
+differentiated along each direction (forward mode, vectorised over the k: no per-example gradient is formed, so
+millions of parameters, a Skip-gram's, cost no more). The sweep walks the trajectory segment by segment from its last
+record back, replaying each segment forward first, so memory holds one segment.
 """
 
 import logging
@@ -42,8 +42,8 @@ def _backward_step(model, hessian_aware: bool):
 
     @tf.function
     def back(theta, m, v, gradient, rate, t, x_all, y_all, batch, lh, lm, lv):
-        """Adjoints (lh, lm, lv) of (h, dm, dv) after step t, carried to before it; and each minibatch example's
-        share of the sensitivity at this step."""
+        """Adjoints (lh, lm, lv) of (h, dm, dv) after step t, carried to before it, for k directions at once (rows,
+        (k, n_params)); and each minibatch example's share of each direction's sensitivity at this step, (k, B)."""
         xb, yb = tf.gather(x_all, batch), tf.gather(y_all, batch)
         done = tf.cast(t + 1, theta.dtype)
         alpha = rate * tf.sqrt(1 - b2**done) / (1 - b1**done)
@@ -51,32 +51,39 @@ def _backward_step(model, hessian_aware: bool):
         mu_m = lm - alpha * lh / (s + eps)
         mu_v = lv + alpha * lh * tf.math.divide_no_nan(m, 2 * s * (s + eps) ** 2)
         d_gradient = (1 - b1) * mu_m + 2 * (1 - b2) * gradient * mu_v  # the adjoint of dG
-        with tf.autodiff.ForwardAccumulator(theta, d_gradient) as acc:
-            with tf.GradientTape() as tape:
-                tape.watch(theta)
-                losses = model.loss(theta, xb, yb)
-                objective = model.regularizer(theta)
-                if hessian_aware:
-                    objective += tf.reduce_mean(losses)
-            objective_gradient = tape.gradient(objective, theta)
-        along = acc.jvp(losses)  # each example's loss gradient along d_gradient, no per-example gradient formed
-        share = (along - tf.reduce_mean(along)) / tf.cast(tf.size(batch), theta.dtype)
-        return lh + acc.jvp(objective_gradient), b1 * mu_m, b2 * mu_v, share
+
+        def along(direction):
+            """The objective's Hessian-vector product and each example's loss gradient (forward mode: no
+            per-example gradient formed) along one direction."""
+            with tf.autodiff.ForwardAccumulator(theta, direction) as acc:
+                with tf.GradientTape() as tape:
+                    tape.watch(theta)
+                    losses = model.loss(theta, xb, yb)
+                    objective = model.regularizer(theta)
+                    if hessian_aware:
+                        objective += tf.reduce_mean(losses)
+                objective_gradient = tape.gradient(objective, theta)
+            return acc.jvp(objective_gradient), acc.jvp(losses)
+
+        products, slopes = tf.vectorized_map(along, d_gradient)  # every direction at once
+        share = (slopes - tf.reduce_mean(slopes, axis=1, keepdims=True)) / tf.cast(tf.size(batch), theta.dtype)
+        return lh + products, b1 * mu_m, b2 * mu_v, share
 
     return back
 
 
 def sensitivities(
-    model, trajectory: Trajectory, x: np.ndarray, y: np.ndarray, direction: np.ndarray, hessian_aware: bool
+    model, trajectory: Trajectory, x: np.ndarray, y: np.ndarray, directions: np.ndarray, hessian_aware: bool
 ) -> np.ndarray:
-    """direction . d theta_last / d w_i for every training point i, over the trajectory from its first record to its
-    last (theta_last: the last record's parameters)."""
+    """direction . d theta_last / d w_i for every training point i and every row of `directions` (k, n_params), or
+    for one direction (n_params,), over the trajectory from its first record to its last (theta_last: the last
+    record's parameters): one backward sweep for all of them."""
     back = _backward_step(model, hessian_aware)
     x_all, y_all = tf.constant(x), tf.constant(y)
     dtype = trajectory.thetas.dtype
-    lh = tf.constant(direction, dtype)
+    lh = tf.constant(np.atleast_2d(directions), dtype)
     lm = lv = tf.zeros_like(lh)
-    total = np.zeros(len(y))
+    total = np.zeros((lh.shape[0], len(y)))
     for record in reversed(range(len(trajectory.steps) - 1)):
         updates = list(
             replay(model, trajectory, x, y, record, int(trajectory.steps[record + 1] - trajectory.steps[record]))
@@ -99,14 +106,15 @@ def sensitivities(
                 lm,
                 lv,
             )
-            total[update.batch.numpy()] += share.numpy()  # a minibatch holds each example once
-    return total
+            total[:, update.batch.numpy()] += share.numpy()  # a minibatch holds each example once
+    return total if np.ndim(directions) == 2 else total[0]
 
 
 class HydraInfluence:
     """HYDRA over a trajectory: the predicted loss change of leaving z out of every minibatch
-    of the run, -g_test(theta_last) . d theta_last / d w_z, by one adjoint sweep per test point. Hessian-aware
-    (`hydra`) carries the minibatch Hessian; Hessian-free (`hydra_free`) only the weight decay's."""
+    of the run, -g_test(theta_last) . d theta_last / d w_z, by one adjoint sweep for all test points (per step,
+    their Hessian-vector products batched). Hessian-aware (`hydra`) carries the minibatch Hessian; Hessian-free
+    (`hydra_free`) only the weight decay's."""
 
     def __init__(
         self,
@@ -122,30 +130,34 @@ class HydraInfluence:
         self.name = names.HYDRA if hessian_aware else names.HYDRA_FREE
         self.diagnostics: list[dict] = []
 
+    @property
+    def test_theta(self) -> np.ndarray:
+        """Where test objectives are differentiated: the end of the window walked."""
+        return self.trajectory.thetas[-1]
+
     def change_if_removed(self, x_test: np.ndarray, y_test: np.ndarray, objective: BoundObjective | None = None):
-        last = self.trajectory.thetas[-1]
-        test_gradients = objective_or_loss(self.model, objective).gradients(last, x_test, y_test, self.batch_size)
-        return self.change_for_gradients(test_gradients)
+        bound = objective_or_loss(self.model, objective)
+        return self.change_for_gradients(bound.gradients(self.test_theta, x_test, y_test, self.batch_size))
 
     def change_of_summed_loss(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Predicted change of the summed loss of (x, y) when each training point is left out, (n_train,): one
         sweep along the summed gradient (HYDRA's own ranking of harmful points, up to its sign and 1/N)."""
-        last = self.trajectory.thetas[-1]
-        summed = objective_or_loss(self.model, None).gradients(last, x, y, self.batch_size).sum(axis=0)
+        loss = objective_or_loss(self.model, None)
+        summed = loss.gradients(self.test_theta, x, y, self.batch_size).sum(axis=0)
         return self.change_for_gradients(summed[None])[0]
 
     def change_for_gradients(self, test_gradients: np.ndarray) -> np.ndarray:
         """The predicted change of each objective whose gradients (at the trajectory's last parameters) are the rows
-        of `test_gradients` when each training point is left out, (k, n_train)."""
-        rows, self.diagnostics = [], []
-        for g in test_gradients:
-            started = time.perf_counter()
-            rows.append(sensitivities(self.model, self.trajectory, self.x_train, self.y_train, -g, self.hessian_aware))
-            seconds = time.perf_counter() - started
-            window = [self.trajectory.first, int(self.trajectory.steps[-1])]
-            self.diagnostics.append({"estimator": self.name, "seconds": seconds, "window": window})
-            log.info("%s: steps %d-%d walked back in %.1f s", self.name, *window, seconds)
-        return np.stack(rows)
+        of `test_gradients` when each training point is left out, (k, n_train): one sweep for all k."""
+        started = time.perf_counter()
+        change = sensitivities(
+            self.model, self.trajectory, self.x_train, self.y_train, -np.asarray(test_gradients), self.hessian_aware
+        )
+        seconds, window = time.perf_counter() - started, [self.trajectory.first, int(self.trajectory.steps[-1])]
+        log.info("%s: steps %d-%d walked back in %.1f s for %d directions", self.name, *window, seconds, len(change))
+        per_point = {"estimator": self.name, "seconds": seconds / len(change), "window": window}
+        self.diagnostics = [per_point] * len(change)
+        return change
 
 
 def build(name: str, settings: dict, model, x_train: np.ndarray, y_train: np.ndarray, *, trajectory: Trajectory):

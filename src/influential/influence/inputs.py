@@ -6,6 +6,8 @@ points."""
 
 import logging
 
+import numpy as np
+
 from influential import models
 from influential.core import io
 from influential.core.names import ESTIMATOR_INPUTS, HESSIAN, TRAIN_GRADIENTS, TRAJECTORY
@@ -34,18 +36,28 @@ def predict_test_points(family, name: str, settings: dict, files, test_points) -
     model = models.from_meta(meta)
     cached = load(name, files, family.LOADERS)
     estimator = family.build(name, settings, model, theta, dataset.train.x, dataset.train.y, **cached)
+    points = [io.read_json(path) for path in test_points]
+    bound = [cross_loss.bind(Objective.from_config(point["objective"]), model, dataset) for point in points]
+    examples = [(dataset.test.x[[p["test_position"]]], dataset.test.y[[p["test_position"]]]) for p in points]
+    if hasattr(estimator, "change_for_gradients"):  # linear in one test gradient each: all in one solve or sweep
+        gradients = [
+            o.gradients(estimator.test_theta, x, y, settings["batch_size"])[0]
+            for o, (x, y) in zip(bound, examples, strict=True)
+        ]
+        changes = estimator.change_for_gradients(np.stack(gradients))
+        diagnostics = estimator.diagnostics
+    else:
+        changes, diagnostics = [], []
+        for objective, (x, y) in zip(bound, examples, strict=True):
+            changes.append(estimator.change_if_removed(x, y, objective)[0])
+            diagnostics.append(estimator.diagnostics[0])
     results = []
-    for path in test_points:
-        point = io.read_json(path)
-        objective = cross_loss.bind(Objective.from_config(point["objective"]), model, dataset)
-        position = point["test_position"]
-        change = estimator.change_if_removed(dataset.test.x[[position]], dataset.test.y[[position]], objective)[0]
+    for point, change, facts in zip(points, changes, diagnostics, strict=True):
         log.info(
             "%s on %s: predicted changes of its %s from %.3g to %.3g",
             *(name, point["test"], point["objective_label"], change.min(), change.max()),
         )
-        diagnostics = {"test": point["test"], **estimator.diagnostics[0]}
-        results.append((table(dataset.train, name, point["test"], change), diagnostics))
+        results.append((table(dataset.train, name, point["test"], change), {"test": point["test"], **facts}))
     return results
 
 
