@@ -589,7 +589,7 @@ def test_adding_a_test_objective_retrains_and_refits_nothing(tiny_run, tmp_path)
     assert not rules & {"train", "derivatives", "loo_select", "loo_chunk", "loo_refit", "parameter_change"}
     assert sorted(w["exp"] for rule, w in jobs if rule == "loo_objective") == ["tiny_cnn", "tiny_synthetic"]
     assert {w["test"] for rule, w in jobs if rule == "influence"} == {"second_probability", "third"}
-    assert {"tracin_tiny_cnn", "exact_tiny_synthetic"} <= rules  # every test point in one job
+    assert {"tracin_tiny_cnn", "hydra_tiny_cnn", "exact_tiny_synthetic"} <= rules  # every test point in one job
 
 
 def test_a_lost_chunk_comes_back_and_raising_k_only_adds_chunks(tiny_run, tmp_path):
@@ -655,13 +655,13 @@ def test_adding_a_test_point_plans_only_its_jobs_and_the_aggregations(tiny_run, 
     assert new == sorted(
         [("test_point", "tiny_cnn"), ("test_point", "tiny_synthetic")]
         + [("influence", "tiny_cnn")] * 3  # exact (it chooses the retrained points), cg, lissa
-        + [("trajectory_influence", "tiny_cnn")] * 2  # hydra, hydra_free
         + [(rule, "tiny_cnn") for rule in ("embedding_metrics", "plot_embeddings")]
     )
     # an old test point's influence is redone only by the estimators that do every test point in one job; its
     # embedding jobs may be, as new retrained points join it
     assert not [w for rule, w in jobs if rule in {"test_point", *estimators} and w["test"] != "third"]
-    one_job = {"tracin_tiny_cnn", "exact_tiny_synthetic", "learned_metric_tiny_cnn"}
+    one_job = {"tracin_tiny_cnn", "hydra_tiny_cnn", "hydra_free_tiny_cnn", "exact_tiny_synthetic"}
+    one_job.add("learned_metric_tiny_cnn")
     assert one_job <= {rule for rule, _ in jobs}
     aggregations = {
         "test_points", "loo_select", "loo_gather", "evaluate", "compare_estimators", "plot_dataset",

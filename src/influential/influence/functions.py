@@ -42,6 +42,12 @@ def objective_or_loss(model, objective: BoundObjective | None) -> BoundObjective
     return objective or bind(Objective(), model, None)
 
 
+def objective_gradients(theta: np.ndarray, objectives: list, examples: list, batch_size: int) -> np.ndarray:
+    """Each test objective's gradient at theta on its own examples (pairs (x, y)), a row each."""
+    pairs = zip(objectives, examples, strict=True)
+    return np.stack([objective.gradients(theta, x, y, batch_size)[0] for objective, (x, y) in pairs])
+
+
 class InverseHvpInfluence:
     """Influence through s_test = (H + damping I)^-1 grad L(test); subclasses say how that system is solved.
 
@@ -103,11 +109,6 @@ class InverseHvpInfluence:
             columns.append(s)
         return np.stack(columns, axis=1)
 
-    @property
-    def test_theta(self) -> np.ndarray:
-        """Where test objectives are differentiated: the trained parameters."""
-        return self.theta
-
     def change_if_removed(self, x_test: np.ndarray, y_test: np.ndarray, objective: BoundObjective | None = None):
         """Predicted change of each test example's objective (default: its loss) when each training point is left
         out, shape (n_test, n_train)."""
@@ -119,6 +120,11 @@ class InverseHvpInfluence:
         point is left out, (n_train,): one solve with the summed gradient, since the estimate is linear in it."""
         summed = objective_or_loss(self.model, None).gradients(self.theta, x, y, self.batch_size).sum(axis=0)
         return self.change_for_gradients(summed[None])[0]
+
+    def change_for_objectives(self, objectives: list[BoundObjective], examples: list) -> np.ndarray:
+        """Predicted change of each test objective on its examples (pairs (x, y) of one test example) when each
+        training point is left out, (k, n_train), the solves together."""
+        return self.change_for_gradients(objective_gradients(self.theta, objectives, examples, self.batch_size))
 
     def change_for_gradients(self, test_gradients: np.ndarray) -> np.ndarray:
         """Predicted change of each objective whose gradients are the rows of `test_gradients` when each training

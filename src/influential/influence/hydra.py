@@ -27,7 +27,7 @@ import tensorflow as tf
 
 from influential.core import names
 from influential.derivatives import gradients
-from influential.influence.functions import objective_or_loss
+from influential.influence.functions import objective_gradients, objective_or_loss
 from influential.loo.retrain import RetrainSettings
 from influential.testpoints.cross_loss import BoundObjective
 from influential.training.optimizer import AdamSettings, AdamState
@@ -130,20 +130,21 @@ class HydraInfluence:
         self.name = names.HYDRA if hessian_aware else names.HYDRA_FREE
         self.diagnostics: list[dict] = []
 
-    @property
-    def test_theta(self) -> np.ndarray:
-        """Where test objectives are differentiated: the end of the window walked."""
-        return self.trajectory.thetas[-1]
-
     def change_if_removed(self, x_test: np.ndarray, y_test: np.ndarray, objective: BoundObjective | None = None):
         bound = objective_or_loss(self.model, objective)
-        return self.change_for_gradients(bound.gradients(self.test_theta, x_test, y_test, self.batch_size))
+        return self.change_for_gradients(bound.gradients(self.trajectory.thetas[-1], x_test, y_test, self.batch_size))
+
+    def change_for_objectives(self, objectives: list[BoundObjective], examples: list) -> np.ndarray:
+        """Predicted change of each test objective on its examples (pairs (x, y)) when each training point is left
+        out, (k, n_train): their gradients at the window's end, one sweep for all."""
+        last = self.trajectory.thetas[-1]
+        return self.change_for_gradients(objective_gradients(last, objectives, examples, self.batch_size))
 
     def change_of_summed_loss(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Predicted change of the summed loss of (x, y) when each training point is left out, (n_train,): one
         sweep along the summed gradient (HYDRA's own ranking of harmful points, up to its sign and 1/N)."""
         loss = objective_or_loss(self.model, None)
-        summed = loss.gradients(self.test_theta, x, y, self.batch_size).sum(axis=0)
+        summed = loss.gradients(self.trajectory.thetas[-1], x, y, self.batch_size).sum(axis=0)
         return self.change_for_gradients(summed[None])[0]
 
     def change_for_gradients(self, test_gradients: np.ndarray) -> np.ndarray:

@@ -6,8 +6,6 @@ points."""
 
 import logging
 
-import numpy as np
-
 from influential import models
 from influential.core import io
 from influential.core.names import ESTIMATOR_INPUTS, HESSIAN, TRAIN_GRADIENTS, TRAJECTORY
@@ -39,20 +37,9 @@ def predict_test_points(family, name: str, settings: dict, files, test_points) -
     points = [io.read_json(path) for path in test_points]
     bound = [cross_loss.bind(Objective.from_config(point["objective"]), model, dataset) for point in points]
     examples = [(dataset.test.x[[p["test_position"]]], dataset.test.y[[p["test_position"]]]) for p in points]
-    if hasattr(estimator, "change_for_gradients"):  # linear in one test gradient each: all in one solve or sweep
-        gradients = [
-            o.gradients(estimator.test_theta, x, y, settings["batch_size"])[0]
-            for o, (x, y) in zip(bound, examples, strict=True)
-        ]
-        changes = estimator.change_for_gradients(np.stack(gradients))
-        diagnostics = estimator.diagnostics
-    else:
-        changes, diagnostics = [], []
-        for objective, (x, y) in zip(bound, examples, strict=True):
-            changes.append(estimator.change_if_removed(x, y, objective)[0])
-            diagnostics.append(estimator.diagnostics[0])
+    changes = estimator.change_for_objectives(bound, examples)  # together: one solve, pass or sweep where it can
     results = []
-    for point, change, facts in zip(points, changes, diagnostics, strict=True):
+    for point, change, facts in zip(points, changes, estimator.diagnostics, strict=True):
         log.info(
             "%s on %s: predicted changes of its %s from %.3g to %.3g",
             *(name, point["test"], point["objective_label"], change.min(), change.max()),

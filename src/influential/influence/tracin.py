@@ -8,7 +8,7 @@ import numpy as np
 
 from influential.core import names
 from influential.derivatives import gradients
-from influential.influence.functions import objective_or_loss
+from influential.influence.functions import objective_gradients, objective_or_loss
 from influential.testpoints.cross_loss import BoundObjective
 from influential.training.trajectory import Trajectory
 
@@ -62,6 +62,16 @@ class TracInInfluence:
             test = objective.gradients(theta, x_test, y_test, self.batch_size)
             total += rate * (test.astype(np.float64) @ train.T)
         self.diagnostics = self._log(started, "influence") * len(y_test)
+        return total
+
+    def change_for_objectives(self, objectives: list[BoundObjective], examples: list) -> np.ndarray:
+        """TracIn of each test objective on its examples (pairs (x, y)) for every training point, (k, n_train):
+        each checkpoint's training gradients formed once for all of them."""
+        started, total = time.perf_counter(), np.zeros((len(objectives), len(self.y_train)))
+        for theta, rate, train in self._checkpoints():
+            tests = objective_gradients(theta, objectives, examples, self.batch_size)
+            total += rate * (tests.astype(np.float64) @ train.T)
+        self.diagnostics = self._log(started, "influence") * len(objectives)
         return total
 
     def change_of_summed_loss(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
