@@ -140,6 +140,8 @@ def test_a_validation_ranking_is_minus_the_summed_change_of_the_clean_points_los
         np.testing.assert_allclose(estimator.change_of_summed_loss(clean.x, clean.y), one_at_a_time, rtol=1e-8)
         ranked = scores.scores(f"{name}_validation", settings, model, theta, train, {}, clean)
         np.testing.assert_allclose(ranked, -one_at_a_time, rtol=1e-8)
+    with pytest.raises(InputError, match=r"^mislabel.clean: cg_validation ranks by a clean split's loss, and the"):
+        scores.scores("cg_validation", settings, model, theta, train, {}, clean.take(np.arange(0)))
 
 
 def test_dropping_removes_each_rankings_top_share_and_counts_the_flipped_among_it():
