@@ -15,8 +15,9 @@ and Adam's update theta' = theta - a_t m' / (sqrt(v') + eps), a_t = rate sqrt(1 
 u . h_i,T of every training point come from one backward (adjoint) sweep, and for k directions from one sweep too:
 per step k minibatch Hessian-vector products (none for Hessian-free) and the minibatch's per-example losses
 differentiated along each direction (forward mode, vectorised over the k: no per-example gradient is formed, so
-millions of parameters, a Skip-gram's, cost no more). The sweep walks the trajectory segment by segment from its last
-record back, replaying each segment forward first, so memory holds one segment.
+millions of parameters, a Skip-gram's, cost no more; Hessian-free, a model with a fast per-example gradient
+formula, the all-CNN's, gets them from one matrix product instead). The sweep walks the trajectory segment by
+segment from its last record back, replaying each segment forward first, so memory holds one segment.
 """
 
 import logging
@@ -39,6 +40,9 @@ log = logging.getLogger(__name__)
 
 def _backward_step(model, hessian_aware: bool):
     b1, b2, eps = AdamState.BETA1, AdamState.BETA2, AdamState.EPSILON
+    # Hessian-free, a model with a fast per-example gradient formula (the all-CNN's) gets every direction's slopes
+    # from one matrix product: TensorFlow vectorises a convolution's forward mode over filter tangents with a loop
+    per_example = getattr(model, "batch_gradients", None)
 
     @tf.function
     def back(theta, m, v, gradient, rate, t, x_all, y_all, batch, lh, lm, lv):
@@ -52,20 +56,24 @@ def _backward_step(model, hessian_aware: bool):
         mu_v = lv + alpha * lh * tf.math.divide_no_nan(m, 2 * s * (s + eps) ** 2)
         d_gradient = (1 - b1) * mu_m + 2 * (1 - b2) * gradient * mu_v  # the adjoint of dG
 
-        def along(direction):
-            """The objective's Hessian-vector product and each example's loss gradient (forward mode: no
-            per-example gradient formed) along one direction."""
+        def along(direction, slopes: bool):
+            """The objective's Hessian-vector product along one direction, and (`slopes`) each example's loss
+            gradient along it by forward mode (no per-example gradient formed)."""
             with tf.autodiff.ForwardAccumulator(theta, direction) as acc:
                 with tf.GradientTape() as tape:
                     tape.watch(theta)
-                    losses = model.loss(theta, xb, yb)
+                    losses = model.loss(theta, xb, yb) if hessian_aware or slopes else None
                     objective = model.regularizer(theta)
                     if hessian_aware:
                         objective += tf.reduce_mean(losses)
                 objective_gradient = tape.gradient(objective, theta)
-            return acc.jvp(objective_gradient), acc.jvp(losses)
+            return (acc.jvp(objective_gradient), acc.jvp(losses)) if slopes else acc.jvp(objective_gradient)
 
-        products, slopes = tf.vectorized_map(along, d_gradient)  # every direction at once
+        if hessian_aware or per_example is None:  # the slopes come with the Hessian-vector product's forward pass
+            products, slopes = tf.vectorized_map(lambda direction: along(direction, True), d_gradient)
+        else:  # every direction's slopes in one product with the minibatch's per-example gradients
+            products = tf.vectorized_map(lambda direction: along(direction, False), d_gradient)
+            slopes = tf.matmul(d_gradient, per_example(theta, xb, yb), transpose_b=True)
         share = (slopes - tf.reduce_mean(slopes, axis=1, keepdims=True)) / tf.cast(tf.size(batch), theta.dtype)
         return lh + products, b1 * mu_m, b2 * mu_v, share
 

@@ -13,7 +13,8 @@ A model is a small frozen object describing an architecture; its parameters are 
 - tensors in, tensors out (what automatic differentiation needs: test objectives, Adam, HYDRA): `loss` (per
   example), `logits`, `layer_outputs`, `regularizer`;
 - when trained by Adam (training.adam): `initial_params(seed)`, `stacked_losses` and `stacked_regularizer` of K
-  models at once.
+  models at once; optionally `batch_gradients` (per-example gradients as a tensor inside a compiled step, where a
+  model has a fast formula), which Hessian-free HYDRA's sweeps use instead of forward mode.
 
 Logistic regression computes everything in closed form with numpy and loads TensorFlow only for the tensor side; the
 Gaussian mixture of `mixtures:` (models.gaussian_mixture) is numpy only, its test objective -log p(y | x) its own
