@@ -7,8 +7,8 @@ then, side by side in one process, gives TracIn (10 checkpoints) and HYDRA over 
 Hessian-aware and Hessian-free, --points test points' losses one call each (`change_if_removed`, one pass or sweep
 per test point) and all at once (`change_for_objectives`, one pass or sweep for all). Reports seconds per test point
 both ways, their ratio, and the all-pairs matrix of --train test points against every training point as a ratio to
-the model's training time: measured for TracIn and Hessian-free HYDRA (every training point's loss as a test point,
-in one call), at the batched rate of 16 for HYDRA.
+the model's training time: measured for TracIn and Hessian-free HYDRA (`all_pairs`, every training point's loss as a
+test point), at the batched rate of 16 for HYDRA.
 """
 
 import argparse
@@ -93,11 +93,11 @@ def main():
         }
         logging.info("%s: %s", name, record["estimators"][name])
 
-    # all pairs measured where one sweep serves them all: every training point's loss as a test point
-    everyone = [(x[[i]], y[[i]]) for i in range(args.train)]
+    # all pairs measured (as the workflow's all_pairs jobs make them) where it is affordable: every training point's
+    # loss as a test point
     for name in ("tracin", "hydra_free"):
         estimator = registry.build(name, settings, model, theta, x, y, trajectory=trained.trajectory)
-        measured = seconds(lambda e=estimator: e.change_for_objectives([loss] * args.train, everyone))
+        measured = seconds(lambda e=estimator: e.all_pairs(x, y))
         record["estimators"][name] |= {
             "all_pairs_seconds": measured,
             "all_pairs_over_training": measured / training_seconds,

@@ -5,6 +5,7 @@ import pytest
 import yaml
 
 from influential.core import config as cfg
+from influential.core import contract
 
 from .conftest import REPO
 
@@ -362,9 +363,9 @@ def test_mislabel_settings(schema):
     assert error_of(minimal(mislabel=enabled), schema) == (
         "config: experiments.exp.mislabel.rankers: 'cg' needs 'cg' in influence.estimators"
     )
-    assert error_of(minimal(mislabel={"rankers": ["hydra"]}), schema).startswith(
-        "config: experiments.exp.mislabel.rankers.0: 'hydra' is not one of 'exact', 'cg', 'lissa', 'tracin', "
-        "'exact_validation'"
+    assert error_of(minimal(mislabel={"rankers": ["hydra_self"]}), schema).startswith(
+        "config: experiments.exp.mislabel.rankers.0: 'hydra_self' is not one of 'exact', 'cg', 'lissa', 'tracin', "
+        "'hydra', 'hydra_free', 'exact_validation'"
     )
     hydra = {"enabled": True, "rankers": ["hydra_validation"]}
     assert error_of(minimal(mislabel=hydra), schema) == (
@@ -395,3 +396,18 @@ def test_every_rule_that_asks_for_a_gpu_goes_to_the_gpu_partition_on_slurm():
     profile = yaml.safe_load((REPO / "profiles" / "slurm" / "config.yaml").read_text())["set-resources"]
     for rule in rules:
         assert profile.get(rule, {}).get("slurm_partition") == "YOUR_GPU_PARTITION", rule
+
+
+def test_all_pairs_names_estimators_that_give_every_pair(schema):
+    cnn = {"model": {"kind": "all_cnn"}, "dataset": ENOUGH_FOR_BATCHES_OF_500, "loo": {"method": "none"}}
+    every = {"estimators": ["exact", "cg", "tracin", "hydra_free"], "all_pairs": True}
+    exp = cfg.validate(minimal(influence=every, **cnn), schema)["experiments"]["exp"]
+    assert contract.all_pairs(exp) == ["exact", "tracin", "hydra_free"]  # cg solves per test point
+    assert contract.all_pairs(cfg.validate(minimal(), schema)["experiments"]["exp"]) == []
+    missing = {"estimators": ["exact"], "all_pairs": ["exact", "tracin"]}
+    assert error_of(minimal(influence=missing, **cnn), schema) == (
+        "config: experiments.exp.influence.all_pairs: 'tracin' is not in estimators"
+    )
+    assert error_of(minimal(influence={"estimators": ["cg"], "all_pairs": ["cg"]}), schema) == (
+        "config: experiments.exp.influence.all_pairs.0: 'cg' is not one of 'exact', 'tracin', 'hydra', 'hydra_free'"
+    )

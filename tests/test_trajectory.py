@@ -212,6 +212,8 @@ def test_one_sweep_for_many_directions_equals_a_sweep_per_direction(hessian_awar
     directions = np.random.default_rng(4).standard_normal((3, model.n_params))
     x, y = dataset.train.x, dataset.train.y
     together = hydra.sensitivities(model, trajectory, x, y, directions, hessian_aware)
+    in_chunks = hydra.sensitivities(model, trajectory, x, y, directions, hessian_aware, per_call=2)
+    np.testing.assert_allclose(in_chunks, together, rtol=1e-10, atol=1e-14)
     one_by_one = [hydra.sensitivities(model, trajectory, x, y, d, hessian_aware) for d in directions]
     np.testing.assert_allclose(together, np.stack(one_by_one), rtol=1e-10, atol=1e-14)
 
@@ -224,9 +226,15 @@ def test_many_test_points_with_their_own_objectives_in_one_pass_or_sweep():
 
     model, dataset = tiny()
     _, _, _, trajectory = fit(model, dataset)
-    specs = [{"kind": "cross_entropy"}, {"kind": "margin"}, {"kind": "probability", "class": 2}]
+    # the losses (first and third) are differentiated as one batch, the others one by one
+    specs = [
+        {"kind": "cross_entropy"},
+        {"kind": "margin"},
+        {"kind": "cross_entropy"},
+        {"kind": "probability", "class": 2},
+    ]
     bound = [cross_loss.bind(Objective.from_config(spec), model, dataset) for spec in specs]
-    examples = [(dataset.test.x[[i % 2]], dataset.test.y[[i % 2]]) for i in range(len(specs))]
+    examples = [(dataset.test.x[[i]], dataset.test.y[[i]]) for i in (1, 0, 0, 1)]
     settings = {"batch_size": 64, "hydra": {"window": "full", "segment": 100}, "tracin": {"checkpoints": 3}}
     for name in ("tracin", "hydra"):
         estimator = registry.build(
@@ -236,3 +244,23 @@ def test_many_test_points_with_their_own_objectives_in_one_pass_or_sweep():
         assert len(estimator.diagnostics) == len(specs)  # one record per test point, as the job writes them
         alone = [estimator.change_if_removed(x, y, o)[0] for o, (x, y) in zip(bound, examples, strict=True)]
         np.testing.assert_allclose(together, np.stack(alone), rtol=1e-10, atol=1e-14)
+
+
+def test_hydra_self_influence_is_minus_the_derivative_of_a_points_own_loss_by_its_weight():
+    """HYDRA's `self` ranking (the diagonal of one sweep along every training gradient) against central differences
+    of a training point's own loss after Adam runs weighting it up and down; Hessian-free against its own sweep for
+    that point alone."""
+    model, dataset = tiny()
+    _, _, _, trajectory = fit(model, dataset)
+    x, y, last = dataset.train.x, dataset.train.y, trajectory.thetas[-1]
+    settings = {"batch_size": 64, "hydra": {"window": "full", "segment": 100}}
+    aware, free = (
+        registry.build(name, settings, model, last, x, y, trajectory=trajectory) for name in ("hydra", "hydra_free")
+    )
+    own, own_free = aware.self_influence(), free.self_influence()
+    eps = 1e-4
+    for i in (1, 5):
+        up, down = (weighted_run(model, dataset, {i: 1 + sign * eps}) for sign in (1, -1))
+        numeric = (model.losses(up, x[[i]], y[[i]])[0] - model.losses(down, x[[i]], y[[i]])[0]) / (2 * eps)
+        assert own[i] == pytest.approx(-numeric, rel=1e-4), i
+        assert own_free[i] == pytest.approx(free.change_if_removed(x[[i]], y[[i]])[0, i], rel=1e-10), i

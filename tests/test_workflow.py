@@ -441,12 +441,18 @@ def test_cnn_estimators_all_pairs_and_training(tiny_run):
     assert sorted(comparison["estimator"]) == sorted(names.ESTIMATORS) and (comparison["reference"] == "exact").all()
     rows = comparison.set_index("estimator")
     assert rows.loc["exact", "relative_residual"] < 1e-4 and rows.loc["cg", "pearson_with_reference"] > 0.999
-    with np.load(exp / "influence" / "all_pairs.npz") as pairs:
-        matrix, train_index = pairs[names.PREDICTED], pairs["train_index"]
-    assert matrix.shape == (15, 40) and matrix.dtype == np.float32
-    exact = pd.read_parquet(exp / "influence" / "exact" / "first.parquet")
-    assert np.array_equal(exact["train_index"], train_index)
-    np.testing.assert_allclose(matrix[0], exact[names.PREDICTED], rtol=1e-4, atol=1e-9)
+    # every pair in one product (exact), pass (TracIn) or sweep (the HYDRAs): the rows of the test points "first"
+    # and "second" (test positions 0 and 1) equal their tables, made by the influence jobs
+    assert sorted(p.stem for p in (exp / "influence" / "all_pairs").glob("*.npz")) == sorted(names.ALL_PAIRS_ESTIMATORS)
+    for name in names.ALL_PAIRS_ESTIMATORS:
+        with np.load(exp / "influence" / "all_pairs" / f"{name}.npz") as pairs:
+            matrix, train_index, test_index = pairs[names.PREDICTED], pairs["train_index"], pairs["test_index"]
+        assert matrix.shape == (15, 40) and matrix.dtype == np.float32 and len(test_index) == 15
+        for position, test in enumerate(("first", "second")):
+            table = pd.read_parquet(exp / "influence" / name / f"{test}.parquet")
+            assert np.array_equal(table["train_index"], train_index)
+            scale = np.abs(table[names.PREDICTED]).max()
+            np.testing.assert_allclose(matrix[position], table[names.PREDICTED], rtol=1e-4, atol=1e-6 * scale)
     log = pd.read_csv(exp / "model" / "training_log.csv")
     assert log["step"].tolist() == [10, 20, 30]
     with np.load(exp / "model" / "model.npz") as model, np.load(exp / "model" / "trajectory.npz") as trajectory:

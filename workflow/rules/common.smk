@@ -298,8 +298,10 @@ def experiment_targets(exp):
     targets = [out("figures", "dataset.png"), out("tables", "estimators.csv")]
     if names.EXACT in estimators(exp):
         targets.append(out("hessian", "spectrum.json"))
-    if settings["influence"]["all_pairs"]:
-        targets.append(out("influence", "all_pairs.npz"))
+    targets += [
+        out("influence", "all_pairs", f"{name}.npz")
+        for name in contract.all_pairs(settings)
+    ]
     if is_cnn(exp):
         targets.append(out("figures", "training.png"))
     if settings["loo"]["method"] in names.RETRAINING:

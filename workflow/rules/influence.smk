@@ -120,23 +120,50 @@ for one_exp, one_estimator in one_job_estimators():
             "../../scripts/{params.script}.py"
 
 
+# Every (test, training) pair of the test split (influence.all_pairs), split as the influence jobs are.
 rule all_pairs:
     input:
+        unpack(influence_inputs),
         dataset=rules.dataset.output[0],
         model=rules.train.output.model,
-        train_gradients=rules.derivatives.output.train_gradients,
-        hessian=rules.derivatives.output.factorised,
     output:
-        out("influence", "all_pairs.npz"),
+        out("influence", "all_pairs", "{estimator}.npz"),
     log:
-        out("logs", "all_pairs.log"),
+        out("logs", "all_pairs", "{estimator}.log"),
     benchmark:
-        out("benchmarks", "all_pairs.tsv")
+        out("benchmarks", "all_pairs", "{estimator}.tsv")
+    wildcard_constraints:
+        estimator=names.EXACT,
     conda:
         "../../envs/tensorflow.yaml"
     threads: 1
     params:
-        batch_size=lambda wc: experiment(wc.exp)["influence"]["batch_size"],
+        estimator=lambda wc: wc.estimator,
+        settings=estimator_settings,
         code=library_code("all_pairs"),
     script:
         "../../scripts/all_pairs.py"
+
+
+rule trajectory_all_pairs:
+    input:
+        unpack(influence_inputs),
+        dataset=rules.dataset.output[0],
+        model=rules.train.output.model,
+    output:
+        out("influence", "all_pairs", "{estimator}.npz"),
+    log:
+        out("logs", "all_pairs", "{estimator}.log"),
+    benchmark:
+        out("benchmarks", "all_pairs", "{estimator}.tsv")
+    wildcard_constraints:
+        estimator="|".join(names.TRAJECTORY_ESTIMATORS),
+    conda:
+        "../../envs/tensorflow.yaml"
+    threads: 1
+    params:
+        estimator=lambda wc: wc.estimator,
+        settings=estimator_settings,
+        code=library_code("trajectory_all_pairs"),
+    script:
+        "../../scripts/trajectory_all_pairs.py"

@@ -8,7 +8,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from influential.core import names
+from influential.core import contract, names
 from influential.core.errors import InputError
 
 # libyaml where the wheel has it: the Snakefile loads the schema and validates the config on every invocation
@@ -176,6 +176,9 @@ def _check_semantics(config: dict) -> None:
             raise ConfigError(
                 f"{where}.influence.estimators: {', '.join(trajectory)} need an Adam-trained model (all_cnn)"
             )
+        unknown = [name for name in contract.all_pairs(exp) if name not in exp["influence"]["estimators"]]
+        if unknown:
+            raise ConfigError(f"{where}.influence.all_pairs: {', '.join(map(repr, unknown))} is not in estimators")
         embedding = exp["embeddings"]
         if embedding["table_layer"] not in embedding["layers"]:
             raise ConfigError(

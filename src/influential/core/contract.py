@@ -29,6 +29,15 @@ def estimator(experiment: dict, name: str) -> dict:
     return chosen
 
 
+def all_pairs(experiment: dict) -> list[str]:
+    """The estimators whose every (test, training) pair `influence.all_pairs` asks for: true, every estimator of the
+    experiment that gives them (names.ALL_PAIRS_ESTIMATORS); a list, those."""
+    chosen, influence = experiment["influence"]["all_pairs"], experiment["influence"]
+    if chosen is True:
+        return [name for name in influence["estimators"] if name in names.ALL_PAIRS_ESTIMATORS]
+    return list(chosen or [])
+
+
 def word_pairs(settings: dict) -> dict:
     """The model settings a word-embedding experiment's pairs depend on (not the dimension or l2: only training
     reads those)."""

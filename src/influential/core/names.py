@@ -71,6 +71,8 @@ CHANGE_ESTIMATORS = (BLOCK, EXACT)  # word estimators that give each unit's para
 # HYDRAs): one job serves all of an experiment's test points, so TensorFlow starts once for them; the others get a
 # job per test point.
 ONE_JOB_ESTIMATORS = (EXACT, TRACIN, HYDRA, HYDRA_FREE)
+# For the same reason, those that give every (test, training) pair of the test split (`influence.all_pairs`).
+ALL_PAIRS_ESTIMATORS = ONE_JOB_ESTIMATORS
 # The section of an experiment's `influence` config that holds an estimator's own settings (exact has one for word
 # embeddings only: which output vectors it frees).
 SETTINGS_SECTIONS = {EXACT: "exact", CG: "cg", LISSA: "lissa", TRACIN: "tracin", HYDRA: "hydra", HYDRA_FREE: "hydra"}
@@ -92,7 +94,7 @@ OBJECTIVES = (CROSS_ENTROPY, MARGIN, PROBABILITY, CENTROID_DISTANCE, EMBEDDING_D
 # where one solve per point is affordable; the ranker is named after the estimator) or `validation` (its predicted
 # change of a clean set's summed loss, one solve or sweep in all; named {estimator}_validation); and two baselines.
 SELF, VALIDATION = "self", "validation"
-SELF_INFLUENCE_ESTIMATORS = (EXACT, CG, LISSA, TRACIN)
+SELF_INFLUENCE_ESTIMATORS = ESTIMATORS  # the HYDRAs: one sweep along every training gradient, as all pairs
 ESTIMATOR_RANKERS = {e: (e, SELF) for e in SELF_INFLUENCE_ESTIMATORS} | {
     f"{e}_{VALIDATION}": (e, VALIDATION) for e in ESTIMATORS
 }  # ranker: (estimator, strategy)

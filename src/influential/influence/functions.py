@@ -43,9 +43,18 @@ def objective_or_loss(model, objective: BoundObjective | None) -> BoundObjective
 
 
 def objective_gradients(theta: np.ndarray, objectives: list, examples: list, batch_size: int) -> np.ndarray:
-    """Each test objective's gradient at theta on its own examples (pairs (x, y)), a row each."""
-    pairs = zip(objectives, examples, strict=True)
-    return np.stack([objective.gradients(theta, x, y, batch_size)[0] for objective, (x, y) in pairs])
+    """Each test objective's gradient at theta on its own example (pairs (x, y) of one example), a row each: the
+    losses among them as one batch of per-example gradients, every other objective on its own."""
+    rows: list = [None] * len(objectives)
+    losses = [i for i, objective in enumerate(objectives) if objective.is_loss]
+    if losses:
+        x, y = (np.concatenate([examples[i][part] for i in losses]) for part in (0, 1))
+        for i, row in zip(losses, objectives[losses[0]].gradients(theta, x, y, batch_size), strict=True):
+            rows[i] = row
+    for i, (objective, (x, y)) in enumerate(zip(objectives, examples, strict=True)):
+        if rows[i] is None:
+            rows[i] = objective.gradients(theta, x, y, batch_size)[0]
+    return np.stack(rows)
 
 
 class InverseHvpInfluence:

@@ -37,12 +37,19 @@ from influential.training.trajectory import Trajectory
 
 log = logging.getLogger(__name__)
 
+# Directions whose Hessian-vector products one call vectorises: each holds its own activations of the minibatch
+DIRECTIONS_PER_CALL = 64
+
+
+def _slopes_by_product(model, hessian_aware: bool) -> bool:
+    """Hessian-free, a model with a fast per-example gradient formula (the all-CNN's) gets every direction's slopes
+    from one matrix product: TensorFlow vectorises a convolution's forward mode over filter tangents with a loop."""
+    return not hessian_aware and hasattr(model, "batch_gradients")
+
 
 def _backward_step(model, hessian_aware: bool):
     b1, b2, eps = AdamState.BETA1, AdamState.BETA2, AdamState.EPSILON
-    # Hessian-free, a model with a fast per-example gradient formula (the all-CNN's) gets every direction's slopes
-    # from one matrix product: TensorFlow vectorises a convolution's forward mode over filter tangents with a loop
-    per_example = getattr(model, "batch_gradients", None)
+    by_product = _slopes_by_product(model, hessian_aware)
 
     @tf.function
     def back(theta, m, v, gradient, rate, t, x_all, y_all, batch, lh, lm, lv):
@@ -69,11 +76,11 @@ def _backward_step(model, hessian_aware: bool):
                 objective_gradient = tape.gradient(objective, theta)
             return (acc.jvp(objective_gradient), acc.jvp(losses)) if slopes else acc.jvp(objective_gradient)
 
-        if hessian_aware or per_example is None:  # the slopes come with the Hessian-vector product's forward pass
-            products, slopes = tf.vectorized_map(lambda direction: along(direction, True), d_gradient)
-        else:  # every direction's slopes in one product with the minibatch's per-example gradients
+        if by_product:  # every direction's slopes in one product with the minibatch's per-example gradients
             products = tf.vectorized_map(lambda direction: along(direction, False), d_gradient)
-            slopes = tf.matmul(d_gradient, per_example(theta, xb, yb), transpose_b=True)
+            slopes = tf.matmul(d_gradient, model.batch_gradients(theta, xb, yb), transpose_b=True)
+        else:  # the slopes come with the Hessian-vector product's forward pass
+            products, slopes = tf.vectorized_map(lambda direction: along(direction, True), d_gradient)
         share = (slopes - tf.reduce_mean(slopes, axis=1, keepdims=True)) / tf.cast(tf.size(batch), theta.dtype)
         return lh + products, b1 * mu_m, b2 * mu_v, share
 
@@ -81,17 +88,31 @@ def _backward_step(model, hessian_aware: bool):
 
 
 def sensitivities(
-    model, trajectory: Trajectory, x: np.ndarray, y: np.ndarray, directions: np.ndarray, hessian_aware: bool
+    model,
+    trajectory: Trajectory,
+    x: np.ndarray,
+    y: np.ndarray,
+    directions: np.ndarray,
+    hessian_aware: bool,
+    per_call: int | None = None,
 ) -> np.ndarray:
     """direction . d theta_last / d w_i for every training point i and every row of `directions` (k, n_params), or
     for one direction (n_params,), over the trajectory from its first record to its last (theta_last: the last
-    record's parameters): one backward sweep for all of them."""
+    record's parameters): one backward sweep for all of them, each step's products `per_call` directions at a time
+    (default: DIRECTIONS_PER_CALL where the slopes come by forward mode, which holds every direction's activations;
+    all at once where they come from one matrix product)."""
     back = _backward_step(model, hessian_aware)
     x_all, y_all = tf.constant(x), tf.constant(y)
     dtype = trajectory.thetas.dtype
-    lh = tf.constant(np.atleast_2d(directions), dtype)
-    lm = lv = tf.zeros_like(lh)
-    total = np.zeros((lh.shape[0], len(y)))
+    adjoints = np.atleast_2d(directions).astype(dtype)
+    if per_call is None:
+        per_call = len(adjoints) if _slopes_by_product(model, hessian_aware) else DIRECTIONS_PER_CALL
+    starts = range(0, len(adjoints), per_call)
+    # the adjoints (lh, lm, lv) of each chunk of directions
+    chunks = [
+        (tf.constant(adjoints[i : i + per_call]), *[tf.zeros_like(adjoints[i : i + per_call])] * 2) for i in starts
+    ]
+    total = np.zeros((len(adjoints), len(y)))
     for record in reversed(range(len(trajectory.steps) - 1)):
         updates = list(
             replay(model, trajectory, x, y, record, int(trajectory.steps[record + 1] - trajectory.steps[record]))
@@ -100,21 +121,12 @@ def sensitivities(
         if drift > 1e-4 * max(1.0, np.abs(trajectory.thetas[record + 1]).max()):
             log.warning("replay of steps %d-%d ends %.2g away from the record", updates[0].t, updates[-1].t + 1, drift)
         for update in reversed(updates):
-            lh, lm, lv, share = back(
-                update.theta,
-                update.m_next,
-                update.v_next,
-                update.gradient,
-                tf.constant(update.rate, dtype),
-                tf.constant(update.t),
-                x_all,
-                y_all,
-                update.batch,
-                lh,
-                lm,
-                lv,
-            )
-            total[:, update.batch.numpy()] += share.numpy()  # a minibatch holds each example once
+            state = (update.theta, update.m_next, update.v_next, update.gradient, tf.constant(update.rate, dtype))
+            batch = update.batch.numpy()
+            for c, start in enumerate(starts):
+                lh, lm, lv, share = back(*state, tf.constant(update.t), x_all, y_all, update.batch, *chunks[c])
+                chunks[c] = (lh, lm, lv)
+                total[start : start + per_call, batch] += share.numpy()  # a minibatch holds each example once
     return total if np.ndim(directions) == 2 else total[0]
 
 
@@ -141,6 +153,15 @@ class HydraInfluence:
     def change_if_removed(self, x_test: np.ndarray, y_test: np.ndarray, objective: BoundObjective | None = None):
         bound = objective_or_loss(self.model, objective)
         return self.change_for_gradients(bound.gradients(self.trajectory.thetas[-1], x_test, y_test, self.batch_size))
+
+    def all_pairs(self, x_test: np.ndarray, y_test: np.ndarray) -> np.ndarray:
+        """Every (test, training) pair of the test examples' losses, float32: one sweep for all test points."""
+        return self.change_if_removed(x_test, y_test).astype(np.float32)
+
+    def self_influence(self) -> np.ndarray:
+        """Each training point's predicted change of its own loss if it were left out of every minibatch: the
+        diagonal of the all-pairs matrix of the training points' losses, one sweep along all their gradients."""
+        return np.diag(self.change_if_removed(self.x_train, self.y_train))
 
     def change_for_objectives(self, objectives: list[BoundObjective], examples: list) -> np.ndarray:
         """Predicted change of each test objective on its examples (pairs (x, y)) when each training point is left

@@ -5,10 +5,11 @@ influence function's job does not reach the trajectory's code); and what it answ
 points."""
 
 import logging
+import time
 
 from influential import models
 from influential.core import io
-from influential.core.names import ESTIMATOR_INPUTS, HESSIAN, TRAIN_GRADIENTS, TRAJECTORY
+from influential.core.names import ESTIMATOR_INPUTS, HESSIAN, PREDICTED, TRAIN_GRADIENTS, TRAJECTORY
 from influential.influence.tables import table
 from influential.testpoints import cross_loss
 from influential.testpoints.objectives import Objective
@@ -24,16 +25,21 @@ def load(estimator: str, files, loaders: dict) -> dict:
     return {KEYWORDS[role]: loaders[role](files[role]) for role in ESTIMATOR_INPUTS[estimator]}
 
 
-def predict_test_points(family, name: str, settings: dict, files, test_points) -> list[tuple]:
-    """The estimator `name`, built once by `family` (influence.functions, or the registry for any estimator: its
-    `build` and `LOADERS`) from `settings` and the job's input `files` by role (dataset, model and its cached
-    inputs), on each test point's objective (`test_points`: their records' files): per test point, the influence
-    table and the solve's diagnostics."""
+def built(family, name: str, settings: dict, files) -> tuple:
+    """The estimator `name`, built by `family` (influence.functions, or the registry for any estimator: its `build`
+    and `LOADERS`) from `settings` and the job's input `files` by role (dataset, model and its cached inputs); with
+    the dataset and the model."""
     dataset = io.load_dataset(files["dataset"])
     theta, meta = io.load_model(files["model"])
     model = models.from_meta(meta)
     cached = load(name, files, family.LOADERS)
-    estimator = family.build(name, settings, model, theta, dataset.train.x, dataset.train.y, **cached)
+    return family.build(name, settings, model, theta, dataset.train.x, dataset.train.y, **cached), dataset, model
+
+
+def predict_test_points(family, name: str, settings: dict, files, test_points) -> list[tuple]:
+    """The estimator `name`, built once (`built`), on each test point's objective (`test_points`: their records'
+    files): per test point, the influence table and the solve's diagnostics."""
+    estimator, dataset, model = built(family, name, settings, files)
     points = [io.read_json(path) for path in test_points]
     bound = [cross_loss.bind(Objective.from_config(point["objective"]), model, dataset) for point in points]
     examples = [(dataset.test.x[[p["test_position"]]], dataset.test.y[[p["test_position"]]]) for p in points]
@@ -58,3 +64,13 @@ def write_predictions(family, params, files, output) -> None:
     ):
         io.write_table(change_table, table_file)
         io.write_json(diagnostics, diagnostics_file)
+
+
+def write_all_pairs(family, params, files, output: str) -> None:
+    """A workflow job's whole work: the estimator `params.estimator` (`params.settings`) for every (test, training)
+    pair of the test split's losses, written to `output` as one float32 matrix with both index vectors."""
+    estimator, dataset, _ = built(family, params.estimator, params.settings, files)
+    started = time.perf_counter()
+    matrix = estimator.all_pairs(dataset.test.x, dataset.test.y)
+    log.info("%s, all pairs: %s matrix in %.1f s", params.estimator, matrix.shape, time.perf_counter() - started)
+    io.save_arrays(output, **{PREDICTED: matrix}, test_index=dataset.test.index, train_index=dataset.train.index)

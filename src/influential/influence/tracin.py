@@ -64,6 +64,10 @@ class TracInInfluence:
         self.diagnostics = self._log(started, "influence") * len(y_test)
         return total
 
+    def all_pairs(self, x_test: np.ndarray, y_test: np.ndarray) -> np.ndarray:
+        """Every (test, training) pair of the test examples' losses, float32: one pass over the checkpoints."""
+        return self.change_if_removed(x_test, y_test).astype(np.float32)
+
     def change_for_objectives(self, objectives: list[BoundObjective], examples: list) -> np.ndarray:
         """TracIn of each test objective on its examples (pairs (x, y)) for every training point, (k, n_train):
         each checkpoint's training gradients formed once for all of them."""

@@ -2,7 +2,8 @@
 estimator by a strategy (names.ESTIMATOR_RANKERS), or a baseline (the training loss, a random order).
 
 - `self`: the point's self-influence, the predicted change of its own loss if it is left out (one solve per point
-  for CG and LiSSA; TracIn's sum of squared gradient norms): a mislabelled point is fitted against its neighbours.
+  for CG and LiSSA; TracIn's sum of squared gradient norms; the HYDRAs' one sweep along every training gradient,
+  the cost of all pairs): a mislabelled point is fitted against its neighbours.
 - `validation`: minus the predicted change of a clean set's summed loss if the point is left out, one solve, pass or
   adjoint sweep in all (every estimator is linear in the test gradient): a harmful point is one whose removal would
   lower the loss of examples whose labels are right (HYDRA's and DataInf's ranking).
