@@ -411,3 +411,19 @@ def test_all_pairs_names_estimators_that_give_every_pair(schema):
     assert error_of(minimal(influence={"estimators": ["cg"], "all_pairs": ["cg"]}), schema) == (
         "config: experiments.exp.influence.all_pairs.0: 'cg' is not one of 'exact', 'tracin', 'hydra', 'hydra_free'"
     )
+
+
+def test_lds_settings(schema):
+    exp = cfg.validate(minimal(), schema)["experiments"]["exp"]
+    assert exp["lds"] == {"subsets": 0, "fraction": 0.5, "seeds": 1, "chunk_size": 25, "seed": 0}
+    assert contract.lds_fractions(exp) == []  # off
+    on = cfg.validate(minimal(lds={"subsets": 10, "fraction": [0.5, 0.9]}), schema)["experiments"]["exp"]
+    assert contract.lds_fractions(on) == [0.5, 0.9]
+    assert contract.lds_training(on) == {"training": on["training"], "seeds": 1}
+    assert error_of(minimal(lds={"subsets": 10, "fraction": 0.99}), schema) == (  # 20 + the synthetic outlier
+        "config: experiments.exp.lds.fraction: 0.99 of 21 training points is 21; a subset must hold some points "
+        "and leave some out"
+    )
+    assert error_of(minimal(lds={"subsets": 10, "fraction": 1.5}), schema) == (
+        "config: experiments.exp.lds.fraction: 1.5 is greater than or equal to the maximum of 1"
+    )

@@ -23,6 +23,7 @@ from influential.core import config as cfg
 from influential.core import io, names, provenance
 from influential.derivatives import gradients
 from influential.evaluation import agreement as evaluation
+from influential.lds import subsets as lds_subsets
 from influential.loo import plan
 from influential.mixture import fit as mixture
 from influential.models.all_cnn import AllCNN
@@ -71,6 +72,7 @@ TINY = {
             },
             "model": {"kind": "logistic_regression", "C": 0.02},
             "test_points": [{"name": "a", "select": "first_correct", "label": 0}],
+            "lds": {"subsets": 12, "fraction": [0.5, 0.8], "chunk_size": 5},
         },
         "tiny_cnn": {
             "dataset": {
@@ -255,7 +257,8 @@ def test_leave_one_out_and_agreement_tables(tiny_run):
         actual = pd.read_parquet(tiny_run / exp / "loo" / "actual.parquet")
         assert len(actual) == n_train * len(tests) and actual["converged"].all()
         joined = pd.read_parquet(tiny_run / exp / "tables" / "influence_vs_loo.parquet")
-        agreement = pd.read_csv(tiny_run / exp / "tables" / "agreement.csv").set_index(["estimator", "test"])
+        agreement = pd.read_csv(tiny_run / exp / "tables" / "agreement.csv").query("actual == 'refit'")
+        agreement = agreement.set_index(["estimator", "test"])
         assert agreement.index.get_level_values("test").tolist() == tests
         for test, group in joined.groupby("test"):
             row = agreement.loc[("exact", test)]
@@ -268,6 +271,37 @@ def test_leave_one_out_and_agreement_tables(tiny_run):
     for test, group in actual.groupby("test"):
         outlier = abs(group.loc[group["train_position"] == 60, names.ACTUAL].item())
         assert agreement.loc[test, "outlier_rank_by_abs_actual"] == 1 + (group[names.ACTUAL].abs() > outlier).sum()
+
+
+def test_linear_datamodeling_score_from_the_stored_subset_models(tiny_run):
+    """Subset models reproduce their recorded test losses from their stored parameters and hold the recorded
+    subsets; the LDS recomputed with scipy from those losses and the estimator's table; its rows in agreement.csv."""
+    exp = tiny_run / "tiny_digits"
+    dataset = io.load_dataset(exp / "data" / "dataset.npz")
+    model = models.from_meta(io.load_model(exp / "model" / "model.npz")[1])
+    chunks = sorted((exp / "lds" / "chunks").glob("*.parquet"))
+    assert [c.stem for c in chunks] == [
+        f"a{f}-s0-{first}" for f in ("0.5", "0.8") for first in ("00000-00005", "00005-00010", "00010-00012")
+    ]
+    trained = pd.concat([pd.read_parquet(c) for c in chunks], ignore_index=True)
+    assert len(trained) == 24 and sorted(trained["subset"]) == sorted([*range(12)] * 2)
+    for _, row in trained.iterrows():
+        held = lds_subsets.subset_positions(40, row["fraction"], 0, row["subset"])
+        np.testing.assert_array_equal(np.flatnonzero(row["mask"]), held)
+        np.testing.assert_allclose(model.losses(row["theta"], dataset.test.x, dataset.test.y), row["test_losses"])
+    position = json.loads((exp / "test_points" / "a.json").read_text())["test_position"]
+    predicted = pd.read_parquet(exp / "influence" / "exact" / "a.parquet").sort_values("train_position")
+    table = pd.read_csv(exp / "tables" / "lds.csv").set_index("actual")
+    for fraction in (0.5, 0.8):
+        models_of = trained[trained["fraction"] == fraction].sort_values("subset")
+        losses = [row[position] for row in models_of["test_losses"]]
+        sums = [-predicted[names.PREDICTED].to_numpy()[mask].sum() for mask in models_of["mask"]]
+        row = table.loc[f"lds_{fraction:g}"]
+        assert row["n"] == 12 and row["estimator"] == "exact" and row["test"] == "a"
+        assert row["spearman"] == pytest.approx(stats.spearmanr(losses, sums).statistic, abs=1e-9)
+        assert row["pearson"] == pytest.approx(stats.pearsonr(losses, sums).statistic, abs=1e-9)
+    agreement = pd.read_csv(exp / "tables" / "agreement.csv").query("actual.str.startswith('lds')")
+    np.testing.assert_allclose(agreement["spearman"], table["spearman"])
 
 
 def test_figures_logs_and_benchmarks(tiny_run):

@@ -4,6 +4,7 @@ computes."""
 import csv
 
 from influential.core import contract, names, provenance
+from influential.lds import subsets as lds_subsets
 
 RUN = config.get(
     "run", [*config["experiments"], *config["mixtures"], *config["word_embeddings"]]
@@ -206,6 +207,46 @@ def with_loo(*methods):
     )
 
 
+def with_lds():
+    """The experiments with the linear datamodeling score (lds.subsets > 0), as a wildcard pattern."""
+    return name_pattern(
+        [exp for exp in EXPERIMENTS if contract.lds_fractions(experiment(exp))]
+    )
+
+
+LDS_CHUNK_PATTERN = lds_subsets.CHUNK_PATTERN
+
+
+def lds_chunks(wildcards):
+    """Every chunk of subset models the experiment's `lds` asks for."""
+    lds = experiment(wildcards.exp)["lds"]
+    chunks = lds_subsets.chunks(
+        contract.lds_fractions(experiment(wildcards.exp)),
+        lds["subsets"],
+        lds["chunk_size"],
+        lds["seed"],
+    )
+    return [
+        out("lds", "chunks", f"{chunk.name}.parquet").format(exp=wildcards.exp)
+        for chunk in chunks
+    ]
+
+
+def lds_table(exp):
+    """tables/lds.csv where the experiment has the linear datamodeling score (agreement.csv takes its rows)."""
+    if contract.lds_fractions(experiment(exp)):
+        return [out("tables", "lds.csv").format(exp=exp)]
+    return []
+
+
+def lds_chunk_runtime(wildcards):
+    """Minutes an LDS chunk may take: its trainings at training's runtime each (logistic: ten minutes)."""
+    if not is_cnn(wildcards.exp):
+        return 10
+    lds = experiment(wildcards.exp)["lds"]
+    return training_runtime(wildcards) * lds["chunk_size"] * lds["seeds"]
+
+
 def retrain_settings(exp):
     return contract.retraining(experiment(exp))
 
@@ -321,6 +362,8 @@ def experiment_targets(exp):
                 out("tables", "mislabel_fix.csv"),
                 out("figures", "mislabel.png"),
             ]
+    if contract.lds_fractions(settings):
+        targets.append(out("tables", "lds.csv"))
     if settings["loo"]["method"] != "none":
         targets.append(out("tables", "agreement.csv"))
         targets += expand(

@@ -3,6 +3,7 @@ rule evaluate:
         dataset=rules.dataset.output[0],
         actual=rules.loo_gather.output[0],
         predicted=lambda wc: influence_files(wc.exp, "parquet"),
+        lds=lambda wc: lds_table(wc.exp),
     output:
         joined=out("tables", "influence_vs_loo.parquet"),
         agreement=report(

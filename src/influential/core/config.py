@@ -176,6 +176,13 @@ def _check_semantics(config: dict) -> None:
             raise ConfigError(
                 f"{where}.influence.estimators: {', '.join(trajectory)} need an Adam-trained model (all_cnn)"
             )
+        n_train = _sizes(dataset)[0]
+        for fraction in contract.lds_fractions(exp):
+            if not 0 < round(fraction * n_train) < n_train:
+                raise ConfigError(
+                    f"{where}.lds.fraction: {fraction} of {n_train} training points is {round(fraction * n_train)}; "
+                    "a subset must hold some points and leave some out"
+                )
         unknown = [name for name in contract.all_pairs(exp) if name not in exp["influence"]["estimators"]]
         if unknown:
             raise ConfigError(f"{where}.influence.all_pairs: {', '.join(map(repr, unknown))} is not in estimators")

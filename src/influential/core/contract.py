@@ -38,6 +38,22 @@ def all_pairs(experiment: dict) -> list[str]:
     return list(chosen or [])
 
 
+def lds_fractions(experiment: dict) -> list[float]:
+    """The subset fractions of `lds` (a number or a list), as a list; none when the stage is off."""
+    lds = experiment["lds"]
+    if not lds["subsets"]:
+        return []
+    return [float(f) for f in (lds["fraction"] if isinstance(lds["fraction"], list) else [lds["fraction"]])]
+
+
+def lds_training(experiment: dict) -> dict:
+    """What a subset's model depends on besides its subset and the model (the trained model's file): training's
+    settings and the training runs per subset."""
+    if experiment["model"]["kind"] == names.LOGISTIC_REGRESSION:  # one refit per subset: its fit is unique
+        return {"training": experiment["training"], "seeds": 1}
+    return {"training": experiment["training"], "seeds": experiment["lds"]["seeds"]}
+
+
 def word_pairs(settings: dict) -> dict:
     """The model settings a word-embedding experiment's pairs depend on (not the dimension or l2: only training
     reads those)."""
