@@ -365,7 +365,7 @@ def test_mislabel_settings(schema):
     )
     assert error_of(minimal(mislabel={"rankers": ["hydra_self"]}), schema).startswith(
         "config: experiments.exp.mislabel.rankers.0: 'hydra_self' is not one of 'exact', 'cg', 'lissa', 'tracin', "
-        "'hydra', 'hydra_free', 'exact_validation'"
+        "'hydra', 'hydra_free', 'trak', 'exact_validation'"
     )
     hydra = {"enabled": True, "rankers": ["hydra_validation"]}
     assert error_of(minimal(mislabel=hydra), schema) == (
@@ -426,4 +426,20 @@ def test_lds_settings(schema):
     )
     assert error_of(minimal(lds={"subsets": 10, "fraction": 1.5}), schema) == (
         "config: experiments.exp.lds.fraction: 1.5 is greater than or equal to the maximum of 1"
+    )
+
+
+def test_trak_settings(schema):
+    exp = cfg.validate(minimal(influence={"estimators": ["exact", "trak"]}), schema)["experiments"]["exp"]
+    assert exp["influence"]["trak"] == {"projection_dim": 512, "models": 1, "seed": 0}
+    assert contract.estimator(exp, "trak") == {"batch_size": 500, "trak": exp["influence"]["trak"]}
+    ensemble = minimal(influence={"estimators": ["trak"], "trak": {"models": 3}})
+    assert contract.estimator(cfg.validate(ensemble, schema)["experiments"]["exp"], "trak")["schedule"] == {
+        "tol": 1e-08,
+        "max_iter": 1000,
+    }  # an ensemble's other models are trained as training trains
+    cnn = {"model": {"kind": "all_cnn"}, "dataset": ENOUGH_FOR_BATCHES_OF_500}
+    retrained = {"method": "warm_start", "estimator": "trak", "batch_size": 100}
+    assert error_of(minimal(influence={"estimators": ["trak"]}, loo=retrained, **cnn), schema) == (
+        "config: experiments.exp.loo.estimator: trak does not choose the points to retrain (use exact)"
     )

@@ -143,6 +143,14 @@ ESTIMATOR_INPUT_FILES = {
 }
 
 
+# The script of an estimator's influence jobs: one per family, so that editing one family's code reruns no other's.
+ESTIMATOR_SCRIPTS = {
+    **{name: "influence" for name in names.INFLUENCE_FUNCTIONS},
+    **{name: "trajectory_influence" for name in names.TRAJECTORY_ESTIMATORS},
+    names.TRAK: "trak_influence",
+}
+
+
 def estimator_inputs(exp, name):
     """What an estimator reads besides the data and the model, by role (names.ESTIMATOR_INPUTS)."""
     return {

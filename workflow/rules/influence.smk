@@ -82,13 +82,10 @@ rule trajectory_influence:
 
 
 # One rule per experiment and cheap estimator (named e.g. exact_mnist_cnn): every test point of the experiment in
-# one job, which rewrites them all when a test point is added.
+# one job, which rewrites them all when a test point is added; its family's script (ESTIMATOR_SCRIPTS; TRAK always
+# runs here).
 for one_exp, one_estimator in one_job_estimators():
-    one_script = (
-        "influence"
-        if one_estimator in names.INFLUENCE_FUNCTIONS
-        else "trajectory_influence"
-    )
+    one_script = ESTIMATOR_SCRIPTS[one_estimator]
 
     rule:
         name:

@@ -159,6 +159,8 @@ def _check_semantics(config: dict) -> None:
                 raise ConfigError(f"{where}.loo.method: {loo['method']!r} is for all_cnn; use refit")
             if loo["estimator"] not in exp["influence"]["estimators"]:
                 raise ConfigError(f"{where}.loo.estimator: {loo['estimator']!r} is not in influence.estimators")
+            if loo["estimator"] == names.TRAK:
+                raise ConfigError(f"{where}.loo.estimator: trak does not choose the points to retrain (use exact)")
             n_train = _sizes(dataset)[0]
             if loo["k"] > n_train:
                 raise ConfigError(f"{where}.loo.k: {loo['k']} points to retrain, but the training split has {n_train}")

@@ -26,6 +26,8 @@ def estimator(experiment: dict, name: str) -> dict:
         chosen[section] = influence[section]
     if section == "hydra" and influence["hydra"]["window"] == "retrain":
         chosen |= {"retrain": retraining(experiment), "schedule": experiment["training"]}
+    if name == names.TRAK and influence["trak"]["models"] > 1:  # the ensemble's other models are trained
+        chosen["schedule"] = experiment["training"]
     return chosen
 
 

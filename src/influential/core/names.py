@@ -61,7 +61,8 @@ STANDARD_WORD_SETS = {
 }
 EXACT, CG, LISSA = "exact", "cg", "lissa"  # inverse-Hessian-vector products at the trained parameters
 TRACIN, HYDRA, HYDRA_FREE = "tracin", "hydra", "hydra_free"  # along the recorded training trajectory
-ESTIMATORS = (EXACT, CG, LISSA, TRACIN, HYDRA, HYDRA_FREE)
+TRAK = "trak"  # random projections of the output function's gradients over an ensemble of models
+ESTIMATORS = (EXACT, CG, LISSA, TRACIN, HYDRA, HYDRA_FREE, TRAK)
 INFLUENCE_FUNCTIONS = (EXACT, CG, LISSA)
 TRAJECTORY_ESTIMATORS = (TRACIN, HYDRA, HYDRA_FREE)
 WORD_ESTIMATORS = (BLOCK, EXACT, CG, LISSA, TRACIN, HYDRA, HYDRA_FREE)
@@ -70,12 +71,20 @@ CHANGE_ESTIMATORS = (BLOCK, EXACT)  # word estimators that give each unit's para
 # Estimators whose cost per test point is a gradient and a product, or that serve all test points in one sweep (the
 # HYDRAs): one job serves all of an experiment's test points, so TensorFlow starts once for them; the others get a
 # job per test point.
-ONE_JOB_ESTIMATORS = (EXACT, TRACIN, HYDRA, HYDRA_FREE)
+ONE_JOB_ESTIMATORS = (EXACT, TRACIN, HYDRA, HYDRA_FREE, TRAK)
 # For the same reason, those that give every (test, training) pair of the test split (`influence.all_pairs`).
-ALL_PAIRS_ESTIMATORS = ONE_JOB_ESTIMATORS
+ALL_PAIRS_ESTIMATORS = (EXACT, TRACIN, HYDRA, HYDRA_FREE)
 # The section of an experiment's `influence` config that holds an estimator's own settings (exact has one for word
 # embeddings only: which output vectors it frees).
-SETTINGS_SECTIONS = {EXACT: "exact", CG: "cg", LISSA: "lissa", TRACIN: "tracin", HYDRA: "hydra", HYDRA_FREE: "hydra"}
+SETTINGS_SECTIONS = {
+    EXACT: "exact",
+    CG: "cg",
+    LISSA: "lissa",
+    TRACIN: "tracin",
+    HYDRA: "hydra",
+    HYDRA_FREE: "hydra",
+    TRAK: "trak",
+}
 HYDRA_WINDOWS = ("retrain", "full")
 # What an estimator reads besides the data and the model, by role (the workflow's files, influence.inputs' loaders):
 # the cached per-example gradients, the factorised Hessian, the training trajectory.
@@ -85,6 +94,7 @@ ESTIMATOR_INPUTS = {
     CG: (TRAIN_GRADIENTS,),
     LISSA: (TRAIN_GRADIENTS,),
     **{name: (TRAJECTORY,) for name in TRAJECTORY_ESTIMATORS},
+    TRAK: (),
 }
 # Test objectives (cross-loss influence): the quantity of a test point whose change is predicted and measured.
 CROSS_ENTROPY, MARGIN, PROBABILITY = "cross_entropy", "margin", "probability"

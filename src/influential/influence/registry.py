@@ -1,5 +1,5 @@
-"""Every estimator by name (names.ESTIMATORS), for a caller that holds any of them: HYDRA's module (which loads
-TensorFlow) is imported only when its estimator is built."""
+"""Every estimator by name (names.ESTIMATORS), for a caller that holds any of them: HYDRA's and TRAK's modules
+(which load TensorFlow) are imported only when their estimator is built."""
 
 import numpy as np
 
@@ -25,7 +25,7 @@ def build(
 ):
     """The estimator `name` from the settings it uses (each family's `build` says which) and what a workflow cached:
     per-example gradients and the factorised Hessian (influence functions), the training trajectory (TracIn,
-    HYDRA)."""
+    HYDRA); TRAK reads the data and the model only."""
     if name in names.INFLUENCE_FUNCTIONS:
         cached = {"train_gradients": train_gradients, "factorised": factorised}
         return functions.build(name, settings, model, theta, x_train, y_train, **cached)
@@ -35,4 +35,8 @@ def build(
         from influential.influence import hydra
 
         return hydra.build(name, settings, model, x_train, y_train, trajectory=trajectory)
+    if name == names.TRAK:
+        from influential.influence import trak
+
+        return trak.build(name, settings, model, theta, x_train, y_train)
     raise InputError(f"influence.estimators: unknown estimator {name!r} (known: {', '.join(names.ESTIMATORS)})")

@@ -1,0 +1,74 @@
+"""TRAK against its formula computed directly in numpy on a small logistic problem, its reduction to an influence
+function with the Gauss-Newton Hessian of the output function when nothing is projected away, and its rankings."""
+
+import numpy as np
+import pytest
+from scipy.special import expit
+
+from influential.influence import registry, trak
+from influential.models.logistic import BinaryLogisticRegression
+from influential.training import fit as training
+
+
+@pytest.fixture
+def fitted(logistic_problem):
+    train, test = logistic_problem
+    model = BinaryLogisticRegression(n_features=2, C=0.5, n_train=len(train))
+    theta, _ = training.fit_logistic(model, train.x, train.y, tol=1e-10, max_iter=1000)
+    return model, theta, train, test
+
+
+def settings(k: int, models: int = 1, seed: int = 0) -> dict:
+    return {"batch_size": 16, "trak": {"projection_dim": k, "models": models, "seed": seed}}
+
+
+def closed_form(theta, x, y):
+    """The binary model's output function f = log(p / (1 - p)) of the label is s [x, 1] . theta (s = +-1), so its
+    gradient is s [x, 1]; p of the label; the design [x, 1]."""
+    design = np.hstack([x.astype(np.float64), np.ones((len(x), 1))])
+    s = 2.0 * y - 1
+    return s[:, None] * design, expit(s * (design @ theta))
+
+
+def test_trak_is_its_formula_with_the_seeded_projection(fitted):
+    model, theta, train, test = fitted
+    estimator = registry.build("trak", settings(2), model, theta, train.x, train.y)
+    got = estimator.change_if_removed(test.x, test.y)
+    g, p = closed_form(theta, train.x, train.y)
+    g_test, p_test = closed_form(theta, test.x, test.y)
+    projection = np.random.default_rng(0).standard_normal((3, 2)) / np.sqrt(2)
+    phi, phi_test = g @ projection, g_test @ projection
+    tau = phi_test @ np.linalg.inv(phi.T @ phi) @ phi.T * (1 - p)  # the paper's effect of including each point
+    # the loss's change if a point is left out: minus its effect on the loss, grad loss = -(1 - p) grad f
+    np.testing.assert_allclose(got, (1 - p_test)[:, None] * tau, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(trak.output_gradients(model, theta, train.x, train.y, 16), g, rtol=1e-10)
+
+
+def test_unprojected_trak_is_an_influence_function_with_the_gauss_newton_hessian_of_the_output(fitted):
+    """k = n_params: the projection cancels (any seed gives the same scores), leaving
+    g_test^T (sum_i grad f_i grad f_i^T)^-1 grad f_i (1 - p_i)."""
+    model, theta, train, test = fitted
+    scores = [
+        registry.build("trak", settings(3, seed=seed), model, theta, train.x, train.y).change_if_removed(test.x, test.y)
+        for seed in (0, 7)
+    ]
+    np.testing.assert_allclose(scores[0], scores[1], rtol=1e-7, atol=1e-12)
+    g, p = closed_form(theta, train.x, train.y)
+    g_test, p_test = closed_form(theta, test.x, test.y)
+    expected = (1 - p_test)[:, None] * (g_test @ np.linalg.solve(g.T @ g, g.T * (1 - p)))
+    np.testing.assert_allclose(scores[0], expected, rtol=1e-7, atol=1e-12)
+
+
+def test_an_ensemble_averages_its_members_and_the_rankings_are_its_diagonal_and_sum(fitted):
+    model, theta, train, test = fitted
+    members = [
+        registry.build("trak", settings(2, seed=seed), model, theta, train.x, train.y).change_if_removed(test.x, test.y)
+        for seed in (4, 5, 6)
+    ]
+    ensemble = registry.build("trak", settings(2, models=3, seed=4), model, theta, train.x, train.y)
+    np.testing.assert_allclose(ensemble.change_if_removed(test.x, test.y), np.mean(members, axis=0), rtol=1e-10)
+    on_train = ensemble.change_if_removed(train.x, train.y)
+    np.testing.assert_allclose(ensemble.self_influence(), np.diag(on_train), rtol=1e-10)
+    summed = ensemble.change_of_summed_loss(test.x, test.y)
+    np.testing.assert_allclose(summed, ensemble.change_if_removed(test.x, test.y).sum(axis=0), rtol=1e-10)
+    assert len(ensemble.diagnostics) == len(test) and ensemble.diagnostics[0]["models"] == 3  # one per test point
