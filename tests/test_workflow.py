@@ -108,6 +108,7 @@ TINY = {
                 },
             ],
             "loo": {"method": "warm_start", "k": 4, "chunk_size": 2, "steps": 10, "batch_size": 20},
+            "lds": {"subsets": 4, "fraction": 0.5, "chunk_size": 4},  # from scratch: Table 5.1's LDS rows
             "embeddings": {
                 "bootstrap": {"resamples": 200},
                 "tsne": {"max_iter": 250},
@@ -824,10 +825,16 @@ def test_embedding_space_analysis(tiny_run):
     row = correlations.query("test == 'first' and layer == 'logits' and quantity == 'mahalanobis'").iloc[0]
     assert row["pearson"] == pytest.approx(stats.pearsonr(chosen["mahalanobis"], chosen[names.ACTUAL])[0])
     compact = pd.read_csv(exp / "tables" / "table_5_1.csv")
-    assert compact.columns.tolist()[1:] == ["first", "second", "first_centroid"] and len(compact) == 4 + 6
-    assert compact.set_index(compact.columns[0]).loc["Mahalanobis distance to class centroid", "first"] == (
-        pytest.approx(row["pearson"])
-    )
+    lds = pd.read_csv(exp / "tables" / "lds.csv")
+    assert len(lds) == 3 * len(names.ESTIMATORS) and (lds["n"] == 4).all()  # 4 subset models of 20 digits
+    assert compact.columns.tolist()[1:] == ["first", "second", "first_centroid"]
+    assert len(compact) == 4 + len(names.ESTIMATORS) + len(names.ESTIMATORS)  # metrics, estimators, their LDS
+    by_row = compact.set_index(compact.columns[0])
+    assert by_row.loc["Mahalanobis distance to class centroid", "first"] == pytest.approx(row["pearson"])
+    for _, score in lds.iterrows():
+        assert by_row.loc[f"LDS, subsets of 0.5 ({score['estimator']})", score["test"]] == pytest.approx(
+            score["spearman"]
+        )
     assert "| predicted influence (lissa)" in (exp / "tables" / "table_5_1.md").read_text()
     overlap = pd.read_csv(exp / "tables" / "mahalanobis_overlap.csv").set_index("test")
     furthest = set(logits.nlargest(4, "mahalanobis")["train_position"])

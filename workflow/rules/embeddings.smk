@@ -93,9 +93,10 @@ rule embedding_metrics:
 
 rule embedding_tables:
     input:
-        lambda wc: expand(
+        metrics=lambda wc: expand(
             rules.embedding_metrics.output[0], exp=wc.exp, test=test_names(wc.exp)
         ),
+        lds=lambda wc: lds_table(wc.exp),
     output:
         correlations=report(
             out("tables", "embedding_correlations.csv"),

@@ -179,13 +179,21 @@ TABLE_5_1 = {
 }
 
 
-def table_5_1(correlations: pd.DataFrame, layer: str, estimators: list[str]) -> pd.DataFrame:
+def table_5_1(
+    correlations: pd.DataFrame, layer: str, estimators: list[str], lds: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Thesis Table 5.1: Pearson correlation with actual influence, one row per estimator's predicted influence and
-    then the thesis' metric rows, one column per test point."""
+    then the thesis' metric rows, one column per test point; where the experiment has the linear datamodeling score
+    (`lds`: tables/lds.csv), a row per fraction and estimator after them with its LDS (a Spearman correlation over
+    the subsets, not a Pearson over retrained points)."""
     chosen = correlations[correlations["layer"] == layer]
     wide = chosen.pivot(index="quantity", columns="test", values="pearson")
-    rows = {f"predicted influence ({name})": f"predicted_{name}" for name in estimators} | TABLE_5_1
-    table = wide.loc[list(rows.values())].set_axis(list(rows), axis=0)
+    quantities = {f"predicted influence ({name})": f"predicted_{name}" for name in estimators} | TABLE_5_1
+    table = wide.loc[list(quantities.values())].set_axis(list(quantities), axis=0)
+    if lds is not None and len(lds):
+        fraction = lds["actual"].str.removeprefix("lds_")
+        scores = lds.assign(row="LDS, subsets of " + fraction + " (" + lds["estimator"] + ")")
+        table = pd.concat([table, scores.pivot(index="row", columns="test", values="spearman")])
     table.index.name = f"Pearson with actual influence ({layer})"
     return table[list(dict.fromkeys(correlations["test"]))]
 
