@@ -431,7 +431,7 @@ def test_lds_settings(schema):
 
 def test_trak_settings(schema):
     exp = cfg.validate(minimal(influence={"estimators": ["exact", "trak"]}), schema)["experiments"]["exp"]
-    assert exp["influence"]["trak"] == {"projection_dim": 512, "models": 1, "seed": 0}
+    assert exp["influence"]["trak"] == {"projection_dim": 512, "models": 1, "seed": 0, "damping": 0.0}
     assert contract.estimator(exp, "trak") == {"batch_size": 500, "trak": exp["influence"]["trak"]}
     ensemble = minimal(influence={"estimators": ["trak"], "trak": {"models": 3}})
     assert contract.estimator(cfg.validate(ensemble, schema)["experiments"]["exp"], "trak")["schedule"] == {

@@ -18,8 +18,8 @@ def fitted(logistic_problem):
     return model, theta, train, test
 
 
-def settings(k: int, models: int = 1, seed: int = 0) -> dict:
-    return {"batch_size": 16, "trak": {"projection_dim": k, "models": models, "seed": seed}}
+def settings(k: int, models: int = 1, seed: int = 0, damping: float = 0.0) -> dict:
+    return {"batch_size": 16, "trak": {"projection_dim": k, "models": models, "seed": seed, "damping": damping}}
 
 
 def closed_form(theta, x, y):
@@ -30,15 +30,17 @@ def closed_form(theta, x, y):
     return s[:, None] * design, expit(s * (design @ theta))
 
 
-def test_trak_is_its_formula_with_the_seeded_projection(fitted):
+@pytest.mark.parametrize("damping", [0.0, 5.0])
+def test_trak_is_its_formula_with_the_seeded_projection(fitted, damping):
     model, theta, train, test = fitted
-    estimator = registry.build("trak", settings(2), model, theta, train.x, train.y)
+    estimator = registry.build("trak", settings(2, damping=damping), model, theta, train.x, train.y)
     got = estimator.change_if_removed(test.x, test.y)
     g, p = closed_form(theta, train.x, train.y)
     g_test, p_test = closed_form(theta, test.x, test.y)
     projection = np.random.default_rng(0).standard_normal((3, 2)) / np.sqrt(2)
     phi, phi_test = g @ projection, g_test @ projection
-    tau = phi_test @ np.linalg.inv(phi.T @ phi) @ phi.T * (1 - p)  # the paper's effect of including each point
+    kernel = np.linalg.inv(phi.T @ phi + damping * np.eye(2))
+    tau = phi_test @ kernel @ phi.T * (1 - p)  # the paper's effect of including each point
     # the loss's change if a point is left out: minus its effect on the loss, grad loss = -(1 - p) grad f
     np.testing.assert_allclose(got, (1 - p_test)[:, None] * tau, rtol=1e-8, atol=1e-12)
     np.testing.assert_allclose(trak.output_gradients(model, theta, train.x, train.y, 16), g, rtol=1e-10)

@@ -6,7 +6,8 @@ correct class, phi_i = P^T grad f(z_i) stacked as Phi (n x k) and q_i = 1 - p_i:
 
     the effect of including training point i on a test objective F:  grad F^T P (Phi^T Phi)^-1 phi_i q_i
 
-(the paper's tau with F = f; a pseudo-inverse where Phi^T Phi is singular), averaged over the models. We answer as
+(the paper's tau with F = f; a pseudo-inverse where Phi^T Phi is singular; `damping` lambda adds lambda I to it, as
+a regulariser's curvature would), averaged over the models. We answer as
 every estimator does, the predicted change of F if i is left OUT: minus that. The test side takes the objective's
 own gradient (the loss by default), which for a binary model is -(1 - p) grad f, so the loss's answer is the paper's
 tau scaled by (1 - p) per test point. With k = n_params, one model and q = 1 it is an influence function with the
@@ -52,12 +53,23 @@ def output_gradients(model, theta: np.ndarray, x: np.ndarray, y: np.ndarray, bat
 
 class TrakInfluence:
     """TRAK over an ensemble of parameter vectors (`thetas`, the trained model's first), `projection_dim` dimensions
-    each, projections seeded by `seed` + member."""
+    each, projections seeded by `seed` + member, `damping` added to each kernel's diagonal."""
 
     name = names.TRAK
 
-    def __init__(self, model, thetas: list, x_train, y_train, projection_dim: int, seed: int, batch_size: int):
+    def __init__(
+        self,
+        model,
+        thetas: list,
+        x_train,
+        y_train,
+        projection_dim: int,
+        seed: int,
+        batch_size: int,
+        damping: float = 0.0,
+    ):
         self.model, self.thetas, self.batch_size = model, [np.asarray(t) for t in thetas], batch_size
+        self.damping = damping
         started = time.perf_counter()
         self.members = [
             self._member(theta, x_train, y_train, projection_dim, seed + m) for m, theta in enumerate(self.thetas)
@@ -72,7 +84,7 @@ class TrakInfluence:
         projection = np.random.default_rng(seed).standard_normal((self.model.n_params, k)) / np.sqrt(k)
         phi = output_gradients(self.model, theta, x, y, self.batch_size) @ projection
         q = 1 - np.exp(-self.model.losses(theta, x, y))  # 1 - p of the correct class
-        kernel = np.linalg.pinv(phi.T @ phi, hermitian=True)
+        kernel = np.linalg.pinv(phi.T @ phi + self.damping * np.eye(k), hermitian=True)
         return projection, (phi @ kernel) * q[:, None]
 
     def _change(self, test_gradients_at) -> np.ndarray:
@@ -132,8 +144,10 @@ def ensemble(model, theta: np.ndarray, x_train, y_train, settings: dict) -> list
 
 
 def build(name: str, settings: dict, model, theta: np.ndarray, x_train: np.ndarray, y_train: np.ndarray):
-    """TRAK from the settings it uses: `batch_size`, its section `trak` (projection_dim, models, seed) and, for an
-    ensemble of Adam-trained models, training's settings (`schedule`)."""
+    """TRAK from the settings it uses: `batch_size`, its section `trak` (projection_dim, models, seed, damping) and,
+    for an ensemble of Adam-trained models, training's settings (`schedule`)."""
     trak = settings[names.TRAK]
     thetas = ensemble(model, theta, x_train, y_train, settings)
-    return TrakInfluence(model, thetas, x_train, y_train, trak["projection_dim"], trak["seed"], settings["batch_size"])
+    return TrakInfluence(
+        model, thetas, x_train, y_train, trak["projection_dim"], trak["seed"], settings["batch_size"], trak["damping"]
+    )
