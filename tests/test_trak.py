@@ -74,3 +74,14 @@ def test_an_ensemble_averages_its_members_and_the_rankings_are_its_diagonal_and_
     summed = ensemble.change_of_summed_loss(test.x, test.y)
     np.testing.assert_allclose(summed, ensemble.change_if_removed(test.x, test.y).sum(axis=0), rtol=1e-10)
     assert len(ensemble.diagnostics) == len(test) and ensemble.diagnostics[0]["models"] == 3  # one per test point
+
+
+def test_the_all_cnns_output_gradients_by_its_batched_formula_equal_tensorflows_jacobian():
+    from influential.models.all_cnn import AllCNN
+
+    rng = np.random.default_rng(1)
+    model = AllCNN(side=28, channels=1, n_classes=10, weight_decay=0.001)
+    x, y, theta = rng.random((6, 28, 28, 1)), rng.integers(0, 10, 6), model.initial_params(3).astype(np.float64)
+    formula = trak.output_gradients(model, theta, x, y, batch_size=4)
+    jacobian = trak.output_gradients(model, theta, x, y, batch_size=4, formula=False)
+    np.testing.assert_allclose(formula, jacobian, rtol=1e-8, atol=1e-12)

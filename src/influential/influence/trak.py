@@ -32,21 +32,35 @@ LOADERS: dict = {}
 log = logging.getLogger(__name__)
 
 
-def output_gradients(model, theta: np.ndarray, x: np.ndarray, y: np.ndarray, batch_size: int) -> np.ndarray:
-    """Per-example gradients of f = log(p / (1 - p)) of each example's label, (n, n_params), by TensorFlow."""
+def log_odds(logits, y):
+    """f = log(p / (1 - p)) of each example's label from its logits (a binary model's one logit: class 1 against
+    class 0), the true class's logit minus the log-sum-exp of the others."""
+    import tensorflow as tf
+
+    if len(logits.shape) == 1:
+        logits = tf.stack([tf.zeros_like(logits), logits], axis=1)
+    true = tf.one_hot(tf.cast(y, tf.int32), tf.shape(logits)[1], dtype=logits.dtype) > 0
+    others = tf.where(true, tf.constant(-np.inf, logits.dtype), logits)
+    return tf.boolean_mask(logits, true) - tf.reduce_logsumexp(others, axis=1)
+
+
+def output_gradients(
+    model, theta: np.ndarray, x: np.ndarray, y: np.ndarray, batch_size: int, formula: bool = True
+) -> np.ndarray:
+    """Per-example gradients of f = log(p / (1 - p)) of each example's label, (n, n_params): by the model's batched
+    per-example formula where it has one (the all-CNN's `batch_gradients`) and `formula`, else by TensorFlow's
+    jacobian (which loops over a convolution's filter gradient)."""
     import tensorflow as tf
 
     t, rows = tf.constant(theta), []
     for start in range(0, len(y), batch_size):
         xb, yb = tf.constant(x[start : start + batch_size]), tf.constant(y[start : start + batch_size])
+        if formula and hasattr(model, "batch_gradients"):
+            rows.append(model.batch_gradients(t, xb, yb, log_odds).numpy())
+            continue
         with tf.GradientTape() as tape:
             tape.watch(t)
-            logits = model.logits(t, xb)
-            if len(logits.shape) == 1:  # a binary model's one logit: class 1 against class 0
-                logits = tf.stack([tf.zeros_like(logits), logits], axis=1)
-            true = tf.one_hot(tf.cast(yb, tf.int32), tf.shape(logits)[1], dtype=logits.dtype) > 0
-            others = tf.where(true, tf.constant(-np.inf, logits.dtype), logits)
-            f = tf.boolean_mask(logits, true) - tf.reduce_logsumexp(others, axis=1)
+            f = log_odds(model.logits(t, xb), yb)
         rows.append(tape.jacobian(f, t).numpy())
     return np.concatenate(rows)
 

@@ -159,8 +159,9 @@ class AllCNN(AutodiffModel):
         ]
         return np.concatenate(rows) if rows else np.zeros((0, len(theta)), dtype=theta.dtype)
 
-    def batch_gradients(self, theta: tf.Tensor, x: tf.Tensor, y: tf.Tensor) -> tf.Tensor:
-        return all_cnn_derivatives.batch_gradients(self, theta, x, y)
+    def batch_gradients(self, theta: tf.Tensor, x: tf.Tensor, y: tf.Tensor, of=softmax_cross_entropy) -> tf.Tensor:
+        """Every example's gradient of its loss, or of another function `of` its logits and label."""
+        return all_cnn_derivatives.batch_gradients(self, theta, x, y, of)
 
     def loss_hessian(self, theta: np.ndarray, x: np.ndarray, y: np.ndarray, batch_size: int) -> np.ndarray:
         """The layer-block scheme (all_cnn_derivatives.loss_hessian) over the summed loss, divided by n."""

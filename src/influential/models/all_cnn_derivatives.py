@@ -12,18 +12,19 @@ from influential.models.autodiff import softmax_cross_entropy
 log = logging.getLogger(__name__)
 
 
-def batch_gradients(model, theta: tf.Tensor, x: tf.Tensor, y: tf.Tensor) -> tf.Tensor:
-    """Every example's loss gradient in one backward pass of the summed loss.
+def batch_gradients(model, theta: tf.Tensor, x: tf.Tensor, y: tf.Tensor, of=softmax_cross_entropy) -> tf.Tensor:
+    """Every example's gradient of its loss (or of another function `of` its logits and label, (n,)) in one
+    backward pass of their sum.
 
     Each layer's weight gradient for example i is the sum over output positions of (input patch) x (gradient of the
     pre-activation at that position). One backward pass yields every example's pre-activation gradients, because
-    example i's activations only reach loss i.
+    example i's activations only reach its own term.
     """
     params = model.unflatten(theta)
     with tf.GradientTape() as tape:
         tape.watch(params)  # records the pass, so the gradient reaches the intermediate tensors below
         trace = model.forward(params, model.images(x, theta.dtype))
-        total = tf.reduce_sum(softmax_cross_entropy(trace.logits, y))
+        total = tf.reduce_sum(of(trace.logits, y))
     *conv_grads, logit_grads = tape.gradient(total, [*trace.pre_activations, trace.logits])
     n = tf.shape(x)[0]
     parts = []
