@@ -145,16 +145,13 @@ def ensemble(model, theta: np.ndarray, x_train, y_train, settings: dict) -> list
     if model.kind == names.LOGISTIC_REGRESSION or count == 1:
         return [theta] * count
     from influential.data.splits import Dataset, Split
-    from influential.training.fit import fit_adam
-    from influential.training.optimizer import AdamSettings, AdamState
+    from influential.training.fit import fit_adam_from_scratch
 
     train = Split(x_train, y_train, np.arange(len(y_train)))
-    data, thetas = Dataset(train, train.take(np.arange(0)), train.take(np.arange(0)), meta={}), [theta]
-    for member in range(1, count):
-        adam = AdamSettings.from_config(settings["schedule"] | {"seed": settings["schedule"]["seed"] + member})
-        start = model.initial_params(adam.seed)
-        thetas.append(fit_adam(model, data, adam, start, AdamState.zeros_like(start))[0])
-    return thetas
+    data, schedule = Dataset(train, train.take(np.arange(0)), train.take(np.arange(0)), meta={}), settings["schedule"]
+    return [theta] + [
+        fit_adam_from_scratch(model, data, schedule, schedule["seed"] + member)[0] for member in range(1, count)
+    ]
 
 
 def build(name: str, settings: dict, model, theta: np.ndarray, x_train: np.ndarray, y_train: np.ndarray):

@@ -11,7 +11,7 @@ import pandas as pd
 
 from influential.core.names import LOGISTIC_REGRESSION
 from influential.lds.subsets import Chunk, masks
-from influential.training.fit import fit_logistic
+from influential.training.fit import fit_adam_from_scratch, fit_logistic
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +40,6 @@ def _fit(model, dataset, training: dict, run: int) -> tuple[np.ndarray, dict]:
     if model.kind == LOGISTIC_REGRESSION:
         theta, facts = fit_logistic(model, dataset.train.x, dataset.train.y, training["tol"], training["max_iter"])
         return theta, facts | {"seed": -1}
-    from influential.training.fit import fit_adam
-    from influential.training.optimizer import AdamSettings, AdamState
-
-    settings = AdamSettings.from_config(training | {"seed": training["seed"] + run})
-    theta0 = model.initial_params(settings.seed)
-    theta, _, table, _ = fit_adam(model, dataset, settings, theta0, AdamState.zeros_like(theta0))
-    return theta, {"seed": settings.seed, "final_train_loss": float(table["train_loss"].iloc[-1])}
+    seed = training["seed"] + run
+    theta, _, table, _ = fit_adam_from_scratch(model, dataset, training, seed)
+    return theta, {"seed": seed, "final_train_loss": float(table["train_loss"].iloc[-1])}

@@ -103,6 +103,17 @@ def fit_adam(
     return thetas[0], AdamState(stacked.m[0], stacked.v[0], stacked.step), pd.DataFrame(rows), trajectory
 
 
+def fit_adam_from_scratch(
+    model, dataset, training: dict, seed: int
+) -> tuple[np.ndarray, AdamState, pd.DataFrame, Trajectory]:
+    """Adam from the model's initialisation for `seed`, with training's settings (`training`, its config) but that
+    seed for the initialisation and the minibatch order: what training, TRAK's ensemble and the LDS's subset models
+    run."""
+    settings = AdamSettings.from_config(training | {"seed": seed})
+    theta0 = model.initial_params(seed)
+    return fit_adam(model, dataset, settings, theta0, AdamState.zeros_like(theta0))
+
+
 def accuracy(model, theta: np.ndarray, x: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(model.predict(theta, x) == y)) if len(y) else float("nan")
 
@@ -146,9 +157,9 @@ def train(model_config: dict, training_config: dict, dataset) -> Trained:
         end = AdamState.zeros_like(theta[None])
         trajectory = Trajectory(np.array([info["n_iter"]]), theta[None], end.m, end.v, np.zeros(0), len(train_split), 0)
     else:
-        settings = AdamSettings.from_config(training_config)
-        theta0 = model.initial_params(settings.seed)
-        theta, state, table, trajectory = fit_adam(model, dataset, settings, theta0, AdamState.zeros_like(theta0))
+        theta, state, table, trajectory = fit_adam_from_scratch(
+            model, dataset, training_config, training_config["seed"]
+        )
     gradient = objective_gradient(model, theta, train_split.x, train_split.y)
     test = predictions(model, theta, dataset.test)
     summary = {
