@@ -1,4 +1,4 @@
-"""Leave-one-out ground truth for logistic regression: a refit without every training point."""
+"""Leave-one-out ground truth for logistic regression: a refit without every training point (or loo.sample of them)."""
 
 from influential import models
 from influential.core import io, job
@@ -9,9 +9,16 @@ def main(snakemake):
     with job.run(snakemake):
         dataset = io.load_dataset(snakemake.input.dataset)
         theta, meta = io.load_model(snakemake.input.model)
-        training = snakemake.params.training
+        training, loo = snakemake.params.training, snakemake.params.loo
         refits = refit.refit_logistic(
-            models.from_meta(meta), theta, dataset.train, dataset.test, training["tol"], training["max_iter"]
+            models.from_meta(meta),
+            theta,
+            dataset.train,
+            dataset.test,
+            training["tol"],
+            training["max_iter"],
+            refit.sampled_positions(len(dataset.train), loo["sample"], loo["seed"]),
+            from_fit=loo["refit_from"] == "fit",
         )
         io.write_table(refits, snakemake.output[0])
 

@@ -103,10 +103,16 @@ def test_file_sources_need_a_path(schema):
     assert error_of(config, schema) == "config: experiments.exp.dataset.path: required for source 'npz'"
 
 
-def test_logistic_regression_on_images_needs_two_classes(schema):
-    config = minimal()
-    config["experiments"]["exp"]["dataset"]["source"] = "mnist_bundled"
-    assert "dataset.classes: logistic_regression is binary" in error_of(config, schema)
+def test_a_refit_sample_must_fit_the_training_split_and_the_method(schema):
+    assert error_of(minimal(loo={"sample": 22}), schema) == (
+        "config: experiments.exp.loo.sample: 22 refits, but the training split has 21"
+    )
+    message = error_of(minimal(loo={"method": "none", "sample": 5}), schema)
+    assert message == "config: experiments.exp.loo.sample: samples the refits of method refit, not 'none'"
+    assert (
+        cfg.validate(minimal(loo={"sample": 20, "refit_from": "fit"}), schema)["experiments"]["exp"]["loo"]["sample"]
+        == 20
+    )
 
 
 def test_duplicate_test_point_names_are_rejected(schema):

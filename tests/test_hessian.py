@@ -129,15 +129,16 @@ from influential.influence import registry
 from influential.loo import refit
 from influential.training import fit
 rng = np.random.default_rng(0)
-x, y = rng.standard_normal((40, 3)), (np.arange(40) % 2)
-split = Split(x[:30], y[:30], np.arange(30))
-trained = fit.train({{"kind": "logistic_regression", "C": 1.0}}, {{"tol": 1e-8, "max_iter": 100}},
-                    Dataset(split, Split(x[:0], y[:0], np.arange(0)), Split(x[30:], y[30:], np.arange(30, 40))))
-settings = {{"batch_size": 8, "damping": 0.0, "cg": {{"tol": 1e-8, "max_iter": 50}},
-            "lissa": {{"scale": 10.0, "depth": 50, "repeats": 1, "batch_size": 5, "seed": 0}}}}
-for name in ("exact", "cg", "lissa"):
-    registry.build(name, settings, trained.model, trained.theta, split.x, split.y).change_if_removed(x[30:], y[30:])
-refit.refit_logistic(trained.model, trained.theta, split, Split(x[30:], y[30:], np.arange(30, 40)), 1e-8, 100)
+for classes in (2, 3):  # binary and multinomial
+    x, y = rng.standard_normal((40, 3)), (np.arange(40) % classes)
+    split, test = Split(x[:30], y[:30], np.arange(30)), Split(x[30:], y[30:], np.arange(30, 40))
+    trained = fit.train({{"kind": "logistic_regression", "C": 1.0}}, {{"tol": 1e-8, "max_iter": 100}},
+                        Dataset(split, Split(x[:0], y[:0], np.arange(0)), test, meta={{"n_classes": classes}}))
+    settings = {{"batch_size": 8, "damping": 0.0, "cg": {{"tol": 1e-8, "max_iter": 50}},
+                "lissa": {{"scale": 10.0, "depth": 50, "repeats": 1, "batch_size": 5, "seed": 0}}}}
+    for name in ("exact", "cg", "lissa"):
+        registry.build(name, settings, trained.model, trained.theta, split.x, split.y).change_if_removed(test.x, test.y)
+    refit.refit_logistic(trained.model, trained.theta, split, test, 1e-8, 100)
 print("tensorflow" in sys.modules)
 """
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)

@@ -186,6 +186,21 @@ def test_refits_and_gathering_without_a_control(logistic_problem):
         assert row[ACTUAL] == losses[i, j] - losses[2, j]
 
 
+def test_refits_from_the_fit_reach_the_refits_from_scratch_and_a_sample_is_seeded(logistic_problem):
+    train, test = logistic_problem
+    model = BinaryLogisticRegression(n_features=2, C=0.7, n_train=len(train))
+    theta, _ = training.fit_logistic(model, train.x, train.y, tol=1e-10, max_iter=1000)
+    positions = refit.sampled_positions(len(train), 6, seed=3)
+    assert len(set(positions)) == 6 and list(positions) == sorted(positions) and positions.max() < len(train)
+    np.testing.assert_array_equal(positions, refit.sampled_positions(len(train), 6, seed=3))
+    assert refit.sampled_positions(len(train), None, seed=3) is None
+    scratch = refit.refit_logistic(model, theta, train, test, 1e-10, 1000, positions)
+    warm = refit.refit_logistic(model, theta, train, test, 1e-10, 1000, positions, from_fit=True)
+    assert warm["train_position"].tolist() == [*positions, -1]
+    np.testing.assert_allclose(np.stack(warm["theta"]), np.stack(scratch["theta"]), atol=1e-7)
+    assert warm["n_iter"].iloc[:-1].sum() < scratch["n_iter"].iloc[:-1].sum()
+
+
 def test_a_damaged_or_misnamed_chunk_stops_with_its_name(setup, tmp_path):
     model, theta, state, schedule, train, test = setup
     settings = retrain.RetrainSettings("warm_start", steps=2, batch_size=8, seed=0)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
+from influential import models
 from influential.influence import registry, trak
 from influential.models.logistic import BinaryLogisticRegression
 from influential.training import fit as training
@@ -76,12 +77,25 @@ def test_an_ensemble_averages_its_members_and_the_rankings_are_its_diagonal_and_
     assert len(ensemble.diagnostics) == len(test) and ensemble.diagnostics[0]["models"] == 3  # one per test point
 
 
-def test_the_all_cnns_output_gradients_by_its_batched_formula_equal_tensorflows_jacobian():
-    from influential.models.all_cnn import AllCNN
-
+def output_problem(kind: str):
+    """A model with random parameters and six examples: logistic regression's closed form, the all-CNN's batched
+    per-example formula."""
     rng = np.random.default_rng(1)
-    model = AllCNN(side=28, channels=1, n_classes=10, weight_decay=0.001)
-    x, y, theta = rng.random((6, 28, 28, 1)), rng.integers(0, 10, 6), model.initial_params(3).astype(np.float64)
+    if kind == "all_cnn":
+        from influential.models.all_cnn import AllCNN
+
+        model = AllCNN(side=28, channels=1, n_classes=10, weight_decay=0.001)
+        return model, rng.random((6, 28, 28, 1)), rng.integers(0, 10, 6), model.initial_params(3).astype(np.float64)
+    classes = {"binary": 2, "multinomial": 4}[kind]
+    model = models.from_meta(
+        {"kind": "logistic_regression", "n_features": 5, "C": 1.0, "n_train": 6, "n_classes": classes}
+    )
+    return model, rng.random((6, 5)), np.arange(6) % classes, rng.standard_normal(model.n_params)
+
+
+@pytest.mark.parametrize("kind", ["binary", "multinomial", "all_cnn"])
+def test_output_gradients_by_the_models_formula_equal_tensorflows_jacobian(kind):
+    model, x, y, theta = output_problem(kind)
     formula = trak.output_gradients(model, theta, x, y, batch_size=4)
     jacobian = trak.output_gradients(model, theta, x, y, batch_size=4, formula=False)
     np.testing.assert_allclose(formula, jacobian, rtol=1e-8, atol=1e-12)

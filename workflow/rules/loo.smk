@@ -16,6 +16,7 @@ rule loo_refit:
     threads: 1
     params:
         training=lambda wc: experiment(wc.exp)["training"],
+        loo=lambda wc: experiment(wc.exp)["loo"],
         code=library_code("loo_refit"),
     script:
         "../../scripts/loo_refit.py"

@@ -145,15 +145,16 @@ def _check_semantics(config: dict) -> None:
                 raise ConfigError(
                     f"{where}.dataset.split: method 'koh' fixes the sizes (5500/5000/10000); remove {', '.join(sizes)}"
                 )
-        if exp["model"]["kind"] == names.LOGISTIC_REGRESSION:
-            classes = dataset.get("classes")
-            if dataset["source"] != "synthetic" and (classes is None or len(classes) != 2):
-                raise ConfigError(
-                    f"{where}.dataset.classes: logistic_regression is binary; choose two classes, e.g. [1, 7]"
-                )
         loo, kind = exp["loo"], exp["model"]["kind"]
         if loo["method"] == "refit" and kind != names.LOGISTIC_REGRESSION:
             raise ConfigError(f"{where}.loo.method: 'refit' is for logistic_regression; use warm_start for all_cnn")
+        if loo["sample"] is not None:
+            if loo["method"] != "refit":
+                raise ConfigError(f"{where}.loo.sample: samples the refits of method refit, not {loo['method']!r}")
+            if loo["sample"] > _sizes(dataset)[0]:
+                raise ConfigError(
+                    f"{where}.loo.sample: {loo['sample']} refits, but the training split has {_sizes(dataset)[0]}"
+                )
         if loo["method"] in names.RETRAINING:
             if kind != names.ALL_CNN:
                 raise ConfigError(f"{where}.loo.method: {loo['method']!r} is for all_cnn; use refit")

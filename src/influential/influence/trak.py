@@ -47,9 +47,11 @@ def log_odds(logits, y):
 def output_gradients(
     model, theta: np.ndarray, x: np.ndarray, y: np.ndarray, batch_size: int, formula: bool = True
 ) -> np.ndarray:
-    """Per-example gradients of f = log(p / (1 - p)) of each example's label, (n, n_params): by the model's batched
-    per-example formula where it has one (the all-CNN's `batch_gradients`) and `formula`, else by TensorFlow's
-    jacobian (which loops over a convolution's filter gradient)."""
+    """Per-example gradients of f = log(p / (1 - p)) of each example's label, (n, n_params): by the model's formula
+    where it has one and `formula` (logistic regression's closed form, the all-CNN's batched `batch_gradients`), else
+    by TensorFlow's jacobian (which loops over a convolution's filter gradient)."""
+    if formula and hasattr(model, "log_odds_gradients"):
+        return model.log_odds_gradients(theta, x, y)
     import tensorflow as tf
 
     t, rows = tf.constant(theta), []

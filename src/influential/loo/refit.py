@@ -1,5 +1,5 @@
-"""Logistic regression refitted from scratch without each training point (the thesis' 4.1.1), with the solver
-settings of the original fit."""
+"""Logistic regression refitted without each training point (the thesis' 4.1.1: from scratch), with the solver
+settings of the original fit; every point or a seeded sample."""
 
 import logging
 
@@ -20,16 +20,20 @@ def refit_logistic(
     tol: float,
     max_iter: int,
     positions: np.ndarray | None = None,
+    from_fit: bool = False,
 ) -> pd.DataFrame:
     """One row per refit without a training point (`left_out`) and one for the original fit (`checkpoint`), each
     with its parameters (`theta`) and its loss on every test example (`test_losses`), so that the table serves every
-    test point and test objective, including ones configured later (loo.gather)."""
+    test point and test objective, including ones configured later (loo.gather). Each refit starts from zero, or
+    with `from_fit` from theta (the same unique optimum, reached in fewer iterations)."""
     positions = np.arange(len(train)) if positions is None else np.asarray(positions)
     keep = np.ones(len(train), dtype=bool)
     rows = []
     for count, position in enumerate(positions, start=1):
         keep[position] = False
-        theta_without, info = fit_logistic(model, train.x[keep], train.y[keep], tol, max_iter)
+        theta_without, info = fit_logistic(
+            model, train.x[keep], train.y[keep], tol, max_iter, theta if from_fit else None
+        )
         keep[position] = True
         rows.append(
             {
@@ -58,3 +62,10 @@ def refit_logistic(
         }
     )
     return pd.DataFrame(rows).astype({"n_iter": "Int64", "converged": "boolean"})
+
+
+def sampled_positions(n_train: int, sample: int | None, seed: int) -> np.ndarray | None:
+    """The training positions to refit without: `sample` of them drawn with `seed`, in order; None: every one."""
+    if sample is None:
+        return None
+    return np.sort(np.random.default_rng(seed).choice(n_train, sample, replace=False))

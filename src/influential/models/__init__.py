@@ -16,13 +16,13 @@ A model is a small frozen object describing an architecture; its parameters are 
   models at once; optionally `batch_gradients` (per-example gradients as a tensor inside a compiled step, where a
   model has a fast formula), which Hessian-free HYDRA's sweeps use instead of forward mode.
 
-Logistic regression computes everything in closed form with numpy and loads TensorFlow only for the tensor side; the
-Gaussian mixture of `mixtures:` (models.gaussian_mixture) is numpy only, its test objective -log p(y | x) its own
-method, and its jobs build it directly (mixture.fit), so that no other job's code holds it; so do the Skip-gram's
-of `word_embeddings:` (models.skipgram_layout, models.skipgram: examples are unit ids, the model holds the units'
-pairs); the all-CNN gets the generic derivatives by automatic differentiation (models.autodiff) and overrides the
-two that have fast formulas (batched per-example gradients, the layer-block Hessian). Adding a model is one module
-here, a `kind` in names.MODEL_KINDS and its config schema.
+Logistic regression (binary with one logit, or multinomial) computes everything in closed form with numpy and loads
+TensorFlow only for the tensor side; the Gaussian mixture of `mixtures:` (models.gaussian_mixture) is numpy only, its
+test objective -log p(y | x) its own method, and its jobs build it directly (mixture.fit), so that no other job's
+code holds it; so do the Skip-gram's of `word_embeddings:` (models.skipgram_layout, models.skipgram: examples are unit
+ids, the model holds the units' pairs); the all-CNN gets the generic derivatives by automatic differentiation
+(models.autodiff) and overrides the two that have fast formulas (batched per-example gradients, the layer-block
+Hessian). Adding a model is one module here, a `kind` in names.MODEL_KINDS and its config schema.
 """
 
 import numpy as np
@@ -35,9 +35,12 @@ def from_meta(meta: dict):
     when it is used, so a logistic-regression job never loads TensorFlow."""
     kind, settings = meta["kind"], {k: v for k, v in meta.items() if k != "kind"}
     if kind == LOGISTIC_REGRESSION:
-        from influential.models.logistic import BinaryLogisticRegression
+        from influential.models.logistic import BinaryLogisticRegression, MultinomialLogisticRegression
 
-        return BinaryLogisticRegression(**settings)
+        n_classes = settings.pop("n_classes", 2)
+        if n_classes > 2:
+            return MultinomialLogisticRegression(**settings, n_classes=n_classes)
+        return BinaryLogisticRegression(**settings)  # one logit
     if kind == ALL_CNN:
         from influential.models.all_cnn import AllCNN
 
@@ -55,6 +58,7 @@ def for_dataset(model_config: dict, dataset):
                 "n_features": int(np.prod(x.shape[1:])),
                 "C": float(model_config["C"]),
                 "n_train": len(x),
+                "n_classes": dataset.n_classes,
             }
         )
     if x.ndim != 4 or x.shape[1] != x.shape[2]:

@@ -21,14 +21,22 @@ from influential.training.trajectory import Trajectory
 log = logging.getLogger(__name__)
 
 
-def fit_logistic(model, x: np.ndarray, y: np.ndarray, tol: float, max_iter: int) -> tuple[np.ndarray, dict]:
-    """Fit with lbfgs as the thesis did; returns theta = [w, b] (float64) and solver facts."""
-    if len(np.unique(y)) != 2:
-        raise InputError(f"logistic regression needs both classes in the training labels, got {np.unique(y)}")
-    classifier = LogisticRegression(C=model.C, solver="lbfgs", tol=tol, max_iter=max_iter)
+def fit_logistic(
+    model, x: np.ndarray, y: np.ndarray, tol: float, max_iter: int, start: np.ndarray | None = None
+) -> tuple[np.ndarray, dict]:
+    """Fit with lbfgs as the thesis did, from zero or from `start` (parameters of this model); returns
+    theta = [weights, intercepts] (float64) and solver facts."""
+    if not np.array_equal(np.unique(y), np.arange(model.n_classes)):
+        raise InputError(
+            f"logistic regression needs every class 0..{model.n_classes - 1} in the training labels, got {np.unique(y)}"
+        )
+    classifier = LogisticRegression(C=model.C, solver="lbfgs", tol=tol, max_iter=max_iter, warm_start=start is not None)
+    if start is not None:
+        classifier.coef_ = start[: model.n_weights].reshape(model.n_logits, model.n_features)
+        classifier.intercept_ = start[model.n_weights :]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        classifier.fit(x.reshape(len(x), -1), y)
+        classifier.fit(x.reshape(len(x), -1).astype(np.float64), y)  # float32 inputs would fit in float32
     n_iter = int(classifier.n_iter_[0])
     theta = np.concatenate([classifier.coef_.ravel(), classifier.intercept_]).astype(np.float64)
     return theta, {"n_iter": n_iter, "converged": n_iter < max_iter}
