@@ -24,7 +24,7 @@ from influential.core import io, names, provenance
 from influential.derivatives import gradients
 from influential.evaluation import agreement as evaluation
 from influential.lds import subsets as lds_subsets
-from influential.loo import plan
+from influential.loo import plan, refit
 from influential.mixture import fit as mixture
 from influential.models.all_cnn import AllCNN
 from influential.models.gaussian_mixture import GaussianMixture
@@ -64,15 +64,16 @@ TINY = {
                 "protocols": ["restore", "drop"],
             },
         },
-        "tiny_digits": {
+        "tiny_digits": {  # three classes: the multinomial model
             "dataset": {
                 "source": "mnist_bundled",
-                "classes": [1, 7],
+                "classes": [1, 7, 4],
                 "split": {"n_train": 40, "n_validation": 10, "n_test": 20, "seed": 0},
             },
             "model": {"kind": "logistic_regression", "C": 0.02},
             "influence": {"estimators": ["exact", "trak"], "trak": {"projection_dim": 128, "models": 2}},
             "test_points": [{"name": "a", "select": "first_correct", "label": 0}],
+            "loo": {"method": "refit", "sample": 30, "refit_from": "fit"},
             "lds": {"subsets": 12, "fraction": [0.5, 0.8], "chunk_size": 5},
         },
         "tiny_cnn": {
@@ -254,11 +255,14 @@ def test_predicted_influence_is_the_closed_form_of_the_saved_model(tiny_run):
 
 
 def test_leave_one_out_and_agreement_tables(tiny_run):
-    for exp, n_train, tests in [("tiny_synthetic", 61, ["a", "a_margin", "b"]), ("tiny_digits", 40, ["a"])]:
+    # every training point refitted, or a sample of 30 of the 40 (tiny_digits: loo.sample)
+    for exp, n_refits, tests in [("tiny_synthetic", 61, ["a", "a_margin", "b"]), ("tiny_digits", 30, ["a"])]:
         refits = pd.read_parquet(tiny_run / exp / "loo" / "refits.parquet")
-        assert (refits["model"] == "left_out").sum() == n_train and len(refits["test_losses"].iloc[0]) == 20
+        assert (refits["model"] == "left_out").sum() == n_refits and len(refits["test_losses"].iloc[0]) == 20
+        if exp == "tiny_digits":  # the sample drawn with loo.seed 0
+            np.testing.assert_array_equal(refits["train_position"].iloc[:-1], refit.sampled_positions(40, 30, 0))
         actual = pd.read_parquet(tiny_run / exp / "loo" / "actual.parquet")
-        assert len(actual) == n_train * len(tests) and actual["converged"].all()
+        assert len(actual) == n_refits * len(tests) and actual["converged"].all()
         joined = pd.read_parquet(tiny_run / exp / "tables" / "influence_vs_loo.parquet")
         agreement = pd.read_csv(tiny_run / exp / "tables" / "agreement.csv").query("actual == 'refit'")
         agreement = agreement[agreement["estimator"] == "exact"]
@@ -266,7 +270,7 @@ def test_leave_one_out_and_agreement_tables(tiny_run):
         assert agreement.index.get_level_values("test").tolist() == tests
         for test, group in joined[joined["estimator"] == "exact"].groupby("test"):
             row = agreement.loc[("exact", test)]
-            assert row["n"] == n_train == len(group)
+            assert row["n"] == n_refits == len(group)
             assert row["pearson"] == pytest.approx(stats.pearsonr(group[names.PREDICTED], group[names.ACTUAL])[0])
             assert row["pearson"] > 0.95
     # the outlier (source index 80, the last training position) ranks by |actual| as counted here
@@ -318,7 +322,7 @@ def test_figures_logs_and_benchmarks(tiny_run):
         for rule in [*RULES, *LOO_RULES, "test_points/a"]:
             assert (tiny_run / exp / "benchmarks" / f"{rule}.tsv").read_text().startswith("s\th:m:s")
         assert "fitting logistic_regression" in (tiny_run / exp / "logs" / "train.log").read_text()
-    assert "leave-one-out refits: 40 of 40" in (tiny_run / "tiny_digits" / "logs" / "loo_refit.log").read_text()
+    assert "leave-one-out refits: 30 of 30" in (tiny_run / "tiny_digits" / "logs" / "loo_refit.log").read_text()
     # every job ran the checkout's own library (not the installed one), on the one thread its rule declares
     logs = sorted(tiny_run.glob("*/logs/**/*.log"))
     assert len(logs) > 60
@@ -384,8 +388,8 @@ def bad(path: str, value):
         ),
         (
             bad("tiny_digits.test_points.0.label", 7),
-            "config: experiments.tiny_digits.test_points.0.label: 7 is not a class of this dataset (classes [1, 7] "
-            "renumbered 0..1)",
+            "config: experiments.tiny_digits.test_points.0.label: 7 is not a class of this dataset (classes [1, 7, 4] "
+            "renumbered 0..2)",
         ),
         (
             bad("tiny_cnn.test_points.1", {"name": "second", "select": "original_index", "index": 12000}),
