@@ -21,6 +21,7 @@ from influential.core.config import (
     chooses_retrained,
     load_schema,
     load_yaml,
+    representations,
     validate,
 )
 

@@ -115,6 +115,15 @@ def test_a_refit_sample_must_fit_the_training_split_and_the_method(schema):
     )
 
 
+def test_arnoldis_krylov_subspace_must_exceed_its_rank(schema):
+    influence = {"estimators": ["exact", "arnoldi"], "arnoldi": {"rank": 30, "krylov": 30}}
+    assert error_of(minimal(influence=influence), schema) == (
+        "config: experiments.exp.influence.arnoldi.krylov: 30 must exceed rank (30)"
+    )
+    defaults = cfg.validate(minimal(influence={"estimators": ["arnoldi"]}), schema)["experiments"]["exp"]["influence"]
+    assert defaults["arnoldi"] == {"rank": 50, "krylov": 150, "seed": 0, "tol": 1e-6}
+
+
 def test_duplicate_test_point_names_are_rejected(schema):
     point = {"name": "t", "select": "index", "index": 0}
     message = error_of(minimal(test_points=[point, point]), schema)
@@ -314,7 +323,7 @@ def point(objective: dict) -> list[dict]:
         ({"kind": "probability"}, "experiments.exp.test_points.0.objective: 'class' is a required property"),
         ({"kind": "embedding_distance"}, "experiments.exp.test_points.0.objective: 'position' is a required property"),
         ({"kind": "probability", "class": 2}, "test_points.0.objective.class: 2 is not a class of this dataset (0..1)"),
-        ({"kind": "margin", "layer": "h2_a"}, "objective.layer: logistic_regression has only the layer 'logits', not"),
+        ({"kind": "margin", "layer": "h2_a"}, "objective.layer: logistic_regression has no layer 'h2_a' (its layers:"),
         (
             {"kind": "embedding_distance", "split": "test", "position": 5},
             "experiments.exp.test_points.0.objective.position: 5 is outside the test split (0..4)",
@@ -370,8 +379,8 @@ def test_mislabel_settings(schema):
         "config: experiments.exp.mislabel.rankers: 'cg' needs 'cg' in influence.estimators"
     )
     assert error_of(minimal(mislabel={"rankers": ["hydra_self"]}), schema).startswith(
-        "config: experiments.exp.mislabel.rankers.0: 'hydra_self' is not one of 'exact', 'cg', 'lissa', 'tracin', "
-        "'hydra', 'hydra_free', 'trak', 'exact_validation'"
+        "config: experiments.exp.mislabel.rankers.0: 'hydra_self' is not one of 'exact', 'cg', 'lissa', 'arnoldi', "
+        "'tracin', 'hydra', 'hydra_free', 'trak', 'exact_validation'"
     )
     hydra = {"enabled": True, "rankers": ["hydra_validation"]}
     assert error_of(minimal(mislabel=hydra), schema) == (
@@ -391,7 +400,7 @@ def test_mislabel_settings(schema):
 
 def test_every_rule_that_asks_for_a_gpu_goes_to_the_gpu_partition_on_slurm():
     """A rule that may ask for a GPU (`gpu=` in its resources) left out of profiles/slurm's set-resources would
-    ask the CPU partition for one."""
+    ask the CPU partition for one; left out of profiles/slurm-cpu's, it would ask a cluster without GPUs for one."""
     rules = {}
     for path in sorted((REPO / "workflow" / "rules").glob("*.smk")):
         for block in re.split(r"\n(?=(?:rule|checkpoint) )", path.read_text()):
@@ -402,6 +411,11 @@ def test_every_rule_that_asks_for_a_gpu_goes_to_the_gpu_partition_on_slurm():
     profile = yaml.safe_load((REPO / "profiles" / "slurm" / "config.yaml").read_text())["set-resources"]
     for rule in rules:
         assert profile.get(rule, {}).get("slurm_partition") == "YOUR_GPU_PARTITION", rule
+    # and the CPU-only cluster's profile asks for none (tests/test_slurm.py runs it on a real SLURM)
+    cpu = yaml.safe_load((REPO / "profiles" / "slurm-cpu" / "config.yaml").read_text())
+    assert cpu["default-resources"]["slurm_partition"] == "YOUR_CPU_PARTITION"
+    for rule in rules:
+        assert cpu["set-resources"][rule] == {"gpu": 0}, rule
 
 
 def test_all_pairs_names_estimators_that_give_every_pair(schema):

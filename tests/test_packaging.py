@@ -104,7 +104,7 @@ def test_rules_defined_per_experiment_have_what_every_rule_has():
         for block in re.split(r"\n(?=\S)", path.read_text())
         if block.startswith("for ")
     ]
-    assert len(loops) == 2
+    assert len(loops) == 3
     for block in loops:
         assert re.search(r"\n    rule:\n        name:\n            f\"", block)
         path = r"\n        script:\n(?:            #.*\n)?            \"\.\./\.\./scripts/([{.}\w]+)\.py\""

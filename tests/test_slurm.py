@@ -1,4 +1,4 @@
-"""The leave-one-out fan-out through profiles/slurm on a real one-node SLURM cluster.
+"""The leave-one-out fan-out through profiles/slurm-cpu on a real one-node SLURM cluster without GPUs.
 
 Runs when INFLUENTIAL_SLURM=1, which .ci/run sets after tests/slurm/start.sh has started a cluster on localhost
 (root and apt needed); anywhere else it is skipped with that reason.
@@ -32,21 +32,18 @@ CONFIG = {
             "test_points": [{"name": "first", "select": "index", "index": 0}],
             "loo": {"method": "warm_start", "k": 4, "chunk_size": 2, "steps": 10, "batch_size": 20},
         }
-    }
+    },
+    # a chunk's 2 models + control x 10 steps at 0.25 model-steps per second, doubled: 4 minutes, plus 10
+    "cluster": {"model_steps_per_second": 0.25},
 }
-# The cluster in tests/slurm has no GPUs, no accounting (so squeue polls) and one partition, `debug`.
+# The cluster in tests/slurm has no GPUs, no accounting (so squeue polls) and one partition, `debug`: the CPU-only
+# profile with its placeholders filled in.
 OVERRIDES = [
     "--default-resources",
     "slurm_account=influential",
     "slurm_partition=debug",
-    "runtime=10",
     "mem_mb=2000",
     "cpus_per_task=1",
-    "--set-resources",
-    "loo_chunk:gpu=0",
-    "loo_chunk:slurm_partition=debug",
-    "train:gpu=0",
-    "train:slurm_partition=debug",
     "--slurm-status-command",
     "squeue",
     "--slurm-init-seconds-before-status-checks",
@@ -70,7 +67,7 @@ def test_leave_one_out_chunks_run_as_slurm_jobs(tmp_path):
         "--directory",
         tmp_path,
         "--profile",
-        REPO / "profiles" / "slurm",
+        REPO / "profiles" / "slurm-cpu",
         *OVERRIDES,
         "results/tiny/loo/actual.parquet",
     ]
@@ -89,5 +86,6 @@ def test_leave_one_out_chunks_run_as_slurm_jobs(tmp_path):
         )
         state = subprocess.run(["scontrol", "show", "job", job], capture_output=True, text=True).stdout
         assert "JobState=COMPLETED" in state
+        assert "TimeLimit=00:14:00" in state  # from cluster.model_steps_per_second
     actual = pd.read_parquet(tmp_path / "results" / "tiny" / "loo" / "actual.parquet")
     assert actual["train_position"].nunique() == 4

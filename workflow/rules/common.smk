@@ -2,6 +2,7 @@
 computes."""
 
 import csv
+import math
 
 from influential.core import contract, names, provenance
 from influential.lds import subsets as lds_subsets
@@ -54,8 +55,15 @@ def estimators(exp):
     return experiment(exp)["influence"]["estimators"]
 
 
-def is_cnn(exp):
-    return experiment(exp)["model"]["kind"] == names.ALL_CNN
+def trained_by_adam(exp):
+    """The all-CNN and a user's Keras model: minibatch Adam, a trajectory, retraining (a GPU's work)."""
+    return experiment(exp)["model"]["kind"] != names.LOGISTIC_REGRESSION
+
+
+def model_file(wildcards):
+    """A user's Keras model file, so that editing it retrains the model and reruns what follows."""
+    model = experiment(wildcards.exp)["model"]
+    return {"model_file": model["file"]} if model["kind"] == names.KERAS else {}
 
 
 def out(*parts):
@@ -249,7 +257,7 @@ def lds_table(exp):
 
 def lds_chunk_runtime(wildcards):
     """Minutes an LDS chunk may take: its trainings at training's runtime each (logistic: ten minutes)."""
-    if not is_cnn(wildcards.exp):
+    if not trained_by_adam(wildcards.exp):
         return 10
     lds = experiment(wildcards.exp)["lds"]
     return training_runtime(wildcards) * lds["chunk_size"] * lds["seeds"]
@@ -277,10 +285,16 @@ def planned_positions(plan_path, chunk):
     return [position for position, name in read_plan(plan_path) if name == chunk]
 
 
+def minutes_for(model_steps):
+    """Minutes a job training `model_steps` Adam steps (over all its models) may ask SLURM for: twice their time
+    at cluster.model_steps_per_second, plus ten minutes of start-up."""
+    rate = config["cluster"]["model_steps_per_second"]
+    return 10 + math.ceil(2 * model_steps / (rate * 60))
+
+
 def chunk_minutes(loo):
-    """Minutes a chunk job may take: its model-steps at a conservative 20 per second (this CPU does 60-80; a GPU
-    many more), doubled, plus ten minutes of start-up."""
-    return 10 + 2 * loo["steps"] * (loo["chunk_size"] + 1) // (20 * 60)
+    """Minutes a chunk job may take: its models (and the control) times its steps."""
+    return minutes_for(loo["steps"] * (loo["chunk_size"] + 1))
 
 
 def loo_chunks(exp):
@@ -329,9 +343,8 @@ def loo_chunk_runtime(wildcards):
 
 
 def training_runtime(wildcards):
-    """Minutes the training job may take: its steps at a conservative 20 per second, doubled, plus ten."""
-    training = experiment(wildcards.exp)["training"]
-    return 10 + 2 * training.get("steps", 0) // (20 * 60)
+    """Minutes the training job may take (logistic regression: ten)."""
+    return minutes_for(experiment(wildcards.exp)["training"].get("steps", 0))
 
 
 def job_memory_mb(wildcards):
@@ -351,7 +364,7 @@ def experiment_targets(exp):
         out("influence", "all_pairs", f"{name}.npz")
         for name in contract.all_pairs(settings)
     ]
-    if is_cnn(exp):
+    if trained_by_adam(exp):
         targets.append(out("figures", "training.png"))
     if settings["loo"]["method"] in names.RETRAINING:
         targets += [
@@ -392,11 +405,11 @@ def embedding_figure(name):
 
 
 def embeddings_on(exp):
-    """The embedding analysis runs on all-CNN experiments with retrained (actual) influence."""
+    """The embedding analysis runs on Adam-trained experiments with retrained (actual) influence."""
     settings = experiment(exp)
     return (
         settings["embeddings"]["enabled"]
-        and is_cnn(exp)
+        and trained_by_adam(exp)
         and settings["loo"]["method"] in names.RETRAINING
     )
 

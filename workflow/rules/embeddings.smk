@@ -1,25 +1,33 @@
 # The embedding space (thesis 4.2.5, 5.2-5.4): representations, metrics against actual influence, learned metric.
 
 
-rule embeddings:
-    input:
-        dataset=rules.dataset.output[0],
-        model=rules.train.output.model,
-    output:
-        expand(out("embeddings", "{layer}.npz"), layer=names.LAYERS, allow_missing=True),
-    log:
-        out("logs", "embeddings.log"),
-    benchmark:
-        out("benchmarks", "embeddings.tsv")
-    wildcard_constraints:
-        exp=with_embeddings(),
-    conda:
-        "../../envs/tensorflow.yaml"
-    threads: 1
-    params:
-        code=library_code("embeddings"),
-    script:
-        "../../scripts/embeddings.py"
+# Every representation of an experiment's model in one job (one rule per experiment, named e.g.
+# embeddings_mnist_cnn): the layers are the model's (representations), so TensorFlow starts once for all.
+for layers_exp in [exp for exp in EXPERIMENTS if embeddings_on(exp)]:
+
+    rule:
+        name:
+            f"embeddings_{layers_exp}"
+        input:
+            dataset=rules.dataset.output[0].format(exp=layers_exp),
+            model=rules.train.output.model.format(exp=layers_exp),
+        output:
+            expand(
+                out("embeddings", "{layer}.npz"),
+                exp=layers_exp,
+                layer=representations(experiment(layers_exp)["model"]),
+            ),
+        log:
+            out("logs", "embeddings.log").format(exp=layers_exp),
+        benchmark:
+            out("benchmarks", "embeddings.tsv").format(exp=layers_exp)
+        conda:
+            "../../envs/tensorflow.yaml"
+        threads: 1
+        params:
+            code=library_code("embeddings"),
+        script:
+            "../../scripts/embeddings.py"
 
 
 rule projector:

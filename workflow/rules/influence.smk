@@ -19,8 +19,7 @@ rule derivatives:
         "../../envs/tensorflow.yaml"
     threads: 1
     params:
-        damping=lambda wc: experiment(wc.exp)["influence"]["damping"],
-        batch_size=lambda wc: experiment(wc.exp)["influence"]["batch_size"],
+        settings=lambda wc: settings_of(wc.exp, names.EXACT),
         code=library_code("derivatives"),
     script:
         "../../scripts/derivatives.py"

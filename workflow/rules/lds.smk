@@ -18,7 +18,7 @@ rule lds_chunk:
         "../../envs/tensorflow.yaml"
     threads: 1
     resources:
-        gpu=lambda wc: int(is_cnn(wc.exp)),  # logistic regression is scikit-learn's
+        gpu=lambda wc: int(trained_by_adam(wc.exp)),  # logistic regression is scikit-learn's
         runtime=lds_chunk_runtime,
         mem_mb=job_memory_mb,
     params:

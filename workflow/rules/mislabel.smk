@@ -71,7 +71,7 @@ rule mislabel_fix:
         "../../envs/tensorflow.yaml"
     threads: 1
     resources:
-        gpu=lambda wc: int(is_cnn(wc.exp)),
+        gpu=lambda wc: int(trained_by_adam(wc.exp)),
         runtime=lambda wc: fix_trainings(wc.exp) * training_runtime(wc),
         mem_mb=job_memory_mb,
     params:

@@ -1,5 +1,6 @@
 rule train:
     input:
+        unpack(model_file),
         dataset=rules.dataset.output[0],
     output:
         model=out("model", "model.npz"),
@@ -20,7 +21,7 @@ rule train:
         "../../envs/tensorflow.yaml"
     threads: 1
     resources:
-        gpu=lambda wc: int(is_cnn(wc.exp)),  # logistic regression is scikit-learn's
+        gpu=lambda wc: int(trained_by_adam(wc.exp)),  # logistic regression is scikit-learn's
         runtime=training_runtime,
         mem_mb=job_memory_mb,
     params:

@@ -1,5 +1,6 @@
 """Validation of the workflow configuration against its JSON schema, with defaults and one-line errors."""
 
+import ast
 import copy
 import difflib
 from collections.abc import Mapping
@@ -145,9 +146,11 @@ def _check_semantics(config: dict) -> None:
                 raise ConfigError(
                     f"{where}.dataset.split: method 'koh' fixes the sizes (5500/5000/10000); remove {', '.join(sizes)}"
                 )
+        _check_model(exp, where)
         loo, kind = exp["loo"], exp["model"]["kind"]
-        if loo["method"] == "refit" and kind != names.LOGISTIC_REGRESSION:
-            raise ConfigError(f"{where}.loo.method: 'refit' is for logistic_regression; use warm_start for all_cnn")
+        adam = kind != names.LOGISTIC_REGRESSION  # the all-CNN and a user's Keras model
+        if loo["method"] == "refit" and adam:
+            raise ConfigError(f"{where}.loo.method: 'refit' is for logistic_regression; use warm_start for {kind}")
         if loo["sample"] is not None:
             if loo["method"] != "refit":
                 raise ConfigError(f"{where}.loo.sample: samples the refits of method refit, not {loo['method']!r}")
@@ -156,8 +159,8 @@ def _check_semantics(config: dict) -> None:
                     f"{where}.loo.sample: {loo['sample']} refits, but the training split has {_sizes(dataset)[0]}"
                 )
         if loo["method"] in names.RETRAINING:
-            if kind != names.ALL_CNN:
-                raise ConfigError(f"{where}.loo.method: {loo['method']!r} is for all_cnn; use refit")
+            if not adam:
+                raise ConfigError(f"{where}.loo.method: {loo['method']!r} is for Adam-trained models; use refit")
             if loo["estimator"] not in exp["influence"]["estimators"]:
                 raise ConfigError(f"{where}.loo.estimator: {loo['estimator']!r} is not in influence.estimators")
             if loo["estimator"] == names.TRAK:
@@ -169,15 +172,20 @@ def _check_semantics(config: dict) -> None:
                 raise ConfigError(
                     f"{where}.loo.batch_size: {loo['batch_size']} is larger than the training split ({n_train})"
                 )
-        if kind == names.ALL_CNN and exp["training"]["batch_size"] > _sizes(dataset)[0]:
+        if adam and exp["training"]["batch_size"] > _sizes(dataset)[0]:
             raise ConfigError(
                 f"{where}.training.batch_size: {exp['training']['batch_size']} is larger than the training split "
                 f"({_sizes(dataset)[0]})"
             )
-        trajectory = sorted(set(exp["influence"]["estimators"]) & set(names.TRAJECTORY_ESTIMATORS))
-        if trajectory and kind != names.ALL_CNN:
+        arnoldi = exp["influence"]["arnoldi"]
+        if names.ARNOLDI in exp["influence"]["estimators"] and arnoldi["krylov"] <= arnoldi["rank"]:
             raise ConfigError(
-                f"{where}.influence.estimators: {', '.join(trajectory)} need an Adam-trained model (all_cnn)"
+                f"{where}.influence.arnoldi.krylov: {arnoldi['krylov']} must exceed rank ({arnoldi['rank']})"
+            )
+        trajectory = sorted(set(exp["influence"]["estimators"]) & set(names.TRAJECTORY_ESTIMATORS))
+        if trajectory and not adam:
+            raise ConfigError(
+                f"{where}.influence.estimators: {', '.join(trajectory)} need an Adam-trained model (all_cnn, keras)"
             )
         n_train = _sizes(dataset)[0]
         for fraction in contract.lds_fractions(exp):
@@ -267,16 +275,64 @@ def _check_word_embedding(settings: dict, where: str) -> None:
         raise ConfigError(f"{where}.groups: sizes given but no seeds and no warm_start: nothing would retrain them")
 
 
+def representations(model: dict) -> tuple[str, ...]:
+    """The layers whose outputs a model offers, input side first, the logits last."""
+    if model["kind"] == names.ALL_CNN:
+        return names.LAYERS
+    if model["kind"] == names.KERAS:
+        return (*model["layers"], names.LOGITS)
+    return (names.LOGITS,)
+
+
+def _check_layer(model: dict, layer: str, key: str) -> None:
+    known = representations(model)
+    if layer not in known:
+        raise ConfigError(f"{key}: {model['kind']} has no layer {layer!r} (its layers: {', '.join(known)})")
+
+
+def _check_model(exp: dict, where: str) -> None:
+    """A Keras model's file and function, found without running it (so before any job), and the layers the
+    embedding analysis reads; `embeddings.layers` defaults to every representation of the model."""
+    model = exp["model"]
+    if model["kind"] == names.KERAS:
+        if names.LOGITS in model["layers"]:
+            raise ConfigError(f"{where}.model.layers: 'logits' is the model's output, always read; name inner layers")
+        path = Path(model["file"])
+        if not path.is_file():
+            raise ConfigError(f"{where}.model.file: {model['file']} does not exist (a path relative to the run folder)")
+        try:
+            tree = ast.parse(path.read_text(), str(path))
+        except SyntaxError as error:
+            raise ConfigError(f"{where}.model.file: {model['file']} line {error.lineno}: {error.msg}") from error
+        defined = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+        if model["build"] not in defined:
+            raise ConfigError(f"{where}.model.build: {model['file']} defines no function {model['build']!r}")
+    layers = exp["influence"]["layers"]
+    if layers and model["kind"] == names.LOGISTIC_REGRESSION:
+        raise ConfigError(f"{where}.influence.layers: logistic_regression has one layer; remove influence.layers")
+    with_parameters = (*names.CONV_LAYERS, names.LOGITS)
+    unknown = [layer for layer in layers if model["kind"] == names.ALL_CNN and layer not in with_parameters]
+    if unknown:
+        raise ConfigError(
+            f"{where}.influence.layers: {unknown[0]!r} is no all_cnn layer with parameters "
+            f"(those are {', '.join(with_parameters)})"
+        )
+    embedding = exp["embeddings"]
+    embedding.setdefault("layers", list(representations(model)))
+    for layer in embedding["layers"]:
+        _check_layer(model, layer, f"{where}.embeddings.layers")
+    _check_layer(model, embedding["ann"]["layer"], f"{where}.embeddings.ann.layer")
+
+
 def _check_objectives(exp: dict, where: str) -> None:
     """Test objectives that the model has, and a test point to choose the retrained points."""
-    dataset, kind, points = exp["dataset"], exp["model"]["kind"], exp["test_points"]
+    dataset, points = exp["dataset"], exp["test_points"]
     n_classes = _n_classes(dataset)
     for i, point in enumerate(points):
         key, objective = f"{where}.test_points.{i}.objective", point["objective"]
         if "class" in objective and n_classes is not None and objective["class"] >= n_classes:
             raise ConfigError(f"{key}.class: {objective['class']} is not a class of this dataset (0..{n_classes - 1})")
-        if kind != names.ALL_CNN and objective["layer"] != "logits":
-            raise ConfigError(f"{key}.layer: {kind} has only the layer 'logits', not {objective['layer']!r}")
+        _check_layer(exp["model"], objective["layer"], f"{key}.layer")
         if objective["kind"] == names.EMBEDDING_DISTANCE:
             size = _sizes(dataset)[objective["split"] == "test"]
             if objective["position"] >= size:

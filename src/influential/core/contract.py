@@ -21,6 +21,8 @@ def estimator(experiment: dict, name: str) -> dict:
     chosen = {"batch_size": influence["batch_size"]}
     if name in names.DAMPED_ESTIMATORS:
         chosen["damping"] = influence["damping"]
+    if name in names.INFLUENCE_FUNCTIONS and influence.get("layers"):
+        chosen["layers"] = influence["layers"]
     section = names.SETTINGS_SECTIONS.get(name)
     if section in influence:
         chosen[section] = influence[section]

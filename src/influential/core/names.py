@@ -6,7 +6,8 @@ without loading TensorFlow. The schema refers to these tuples as `enum: names.<N
 
 # The eight representations of the all-CNN (thesis Table 4.1), input side first: six convolutions, the spatial
 # mean of the last one, the logits.
-LAYERS = ("h1_a", "h1_c", "h2_a", "h2_c", "h3_a", "h3_c", "h3_d", "logits")
+LOGITS = "logits"  # every model's last representation (a Keras model's output; its log for probabilities)
+LAYERS = ("h1_a", "h1_c", "h2_a", "h2_c", "h3_a", "h3_c", "h3_d", LOGITS)
 CONV_LAYERS = LAYERS[:6]
 
 # Columns carry the sign convention for any test objective f (the test point's loss, margin, probability, distance;
@@ -29,8 +30,9 @@ EVALUATIONS = {
 PREDICTIONS = ["position", "original_index", "label", "predicted", "loss"]
 
 SOURCES = ("synthetic", "mnist_bundled", "mnist", "npz", "idx")
-LOGISTIC_REGRESSION, ALL_CNN = "logistic_regression", "all_cnn"
-MODEL_KINDS = (LOGISTIC_REGRESSION, ALL_CNN)  # an experiment's model (`experiments:`)
+LOGISTIC_REGRESSION, ALL_CNN, KERAS = "logistic_regression", "all_cnn", "keras"
+MODEL_KINDS = (LOGISTIC_REGRESSION, ALL_CNN, KERAS)  # an experiment's model (`experiments:`); keras: the user's
+KERAS_OUTPUTS = (LOGITS, "probabilities")  # what a user's Keras model outputs
 GAUSSIAN_MIXTURE = "gaussian_mixture"  # the model of `mixtures:`
 SKIP_GRAM = "skip_gram"  # the model of `word_embeddings:`
 # Word embeddings (`word_embeddings:`): where the text comes from, what a training unit is, the objectives on word
@@ -60,10 +62,11 @@ STANDARD_WORD_SETS = {
     "female_kin": ["sister", "mother", "aunt", "grandmother", "daughter", "she", "hers", "her"],
 }
 EXACT, CG, LISSA = "exact", "cg", "lissa"  # inverse-Hessian-vector products at the trained parameters
+ARNOLDI = "arnoldi"  # the same through the Hessian's leading eigenpairs, from Hessian-vector products
 TRACIN, HYDRA, HYDRA_FREE = "tracin", "hydra", "hydra_free"  # along the recorded training trajectory
 TRAK = "trak"  # random projections of the output function's gradients over an ensemble of models
-ESTIMATORS = (EXACT, CG, LISSA, TRACIN, HYDRA, HYDRA_FREE, TRAK)
-INFLUENCE_FUNCTIONS = (EXACT, CG, LISSA)
+ESTIMATORS = (EXACT, CG, LISSA, ARNOLDI, TRACIN, HYDRA, HYDRA_FREE, TRAK)
+INFLUENCE_FUNCTIONS = (EXACT, CG, LISSA, ARNOLDI)
 TRAJECTORY_ESTIMATORS = (TRACIN, HYDRA, HYDRA_FREE)
 WORD_ESTIMATORS = (BLOCK, EXACT, CG, LISSA, TRACIN, HYDRA, HYDRA_FREE)
 DAMPED_ESTIMATORS = (*INFLUENCE_FUNCTIONS, BLOCK)  # those that solve a damped system
@@ -71,7 +74,7 @@ CHANGE_ESTIMATORS = (BLOCK, EXACT)  # word estimators that give each unit's para
 # Estimators whose cost per test point is a gradient and a product, or that serve all test points in one sweep (the
 # HYDRAs): one job serves all of an experiment's test points, so TensorFlow starts once for them; the others get a
 # job per test point.
-ONE_JOB_ESTIMATORS = (EXACT, TRACIN, HYDRA, HYDRA_FREE, TRAK)
+ONE_JOB_ESTIMATORS = (EXACT, ARNOLDI, TRACIN, HYDRA, HYDRA_FREE, TRAK)
 # For the same reason, those that give every (test, training) pair of the test split (`influence.all_pairs`).
 ALL_PAIRS_ESTIMATORS = (EXACT, TRACIN, HYDRA, HYDRA_FREE)
 # The section of an experiment's `influence` config that holds an estimator's own settings (exact has one for word
@@ -80,6 +83,7 @@ SETTINGS_SECTIONS = {
     EXACT: "exact",
     CG: "cg",
     LISSA: "lissa",
+    ARNOLDI: "arnoldi",
     TRACIN: "tracin",
     HYDRA: "hydra",
     HYDRA_FREE: "hydra",
@@ -93,6 +97,7 @@ ESTIMATOR_INPUTS = {
     EXACT: (TRAIN_GRADIENTS, HESSIAN),
     CG: (TRAIN_GRADIENTS,),
     LISSA: (TRAIN_GRADIENTS,),
+    ARNOLDI: (TRAIN_GRADIENTS,),
     **{name: (TRAJECTORY,) for name in TRAJECTORY_ESTIMATORS},
     TRAK: (),
 }

@@ -10,6 +10,10 @@ from influential.derivatives.gradients import batches
 
 log = logging.getLogger(__name__)
 
+# Hessian columns differentiated at once: a vectorised Jacobian of all of them holds every column's copy of a
+# batch's activations (a Keras CNN of 2,616 parameters on 40 images: over 20 GB)
+HESSIAN_COLUMNS_AT_ONCE = 64
+
 
 def per_example_gradients(model, theta: np.ndarray, x: np.ndarray, y: np.ndarray, batch_size: int) -> np.ndarray:
     """The Jacobian of each batch's per-example losses, shape (n, n_params)."""
@@ -52,19 +56,15 @@ def loss_gradient(model, theta: np.ndarray, x: np.ndarray, y: np.ndarray, batch_
 
 
 def loss_hessian(model, theta: np.ndarray, x: np.ndarray, y: np.ndarray, batch_size: int) -> np.ndarray:
-    """Hessian of the mean loss over (x, y), float64, as the Jacobian of each batch's gradient."""
-    t, n = tf.constant(theta), len(y)
-    h = np.zeros((len(theta), len(theta)))
-    for b in batches(n, batch_size):
-        with tf.GradientTape() as outer:
-            outer.watch(t)
-            with tf.GradientTape() as inner:
-                inner.watch(t)
-                value = tf.reduce_sum(model.loss(t, x[b], y[b])) / n
-            g = inner.gradient(value, t)
-        h += outer.jacobian(g, t).numpy()
-        log.info("Hessian: %d of %d training examples", b.stop, n)
-    return h
+    """Hessian of the mean loss over (x, y), float64, HESSIAN_COLUMNS_AT_ONCE columns at a time as vectorised
+    Hessian-vector products."""
+    operator, p = HessianOperator(model, theta, x, y, 0.0, batch_size), len(theta)
+    h = np.zeros((p, p))
+    for start in range(0, p, HESSIAN_COLUMNS_AT_ONCE):
+        stop = min(start + HESSIAN_COLUMNS_AT_ONCE, p)
+        h[start:stop] = operator.loss_products(np.eye(p, dtype=theta.dtype)[start:stop])
+        log.info("Hessian: %d of %d columns", stop, p)
+    return (h + h.T) / 2  # symmetric up to rounding: rows are products, columns their transposes
 
 
 def regularizer_gradient(model, theta: np.ndarray) -> np.ndarray:
@@ -101,6 +101,7 @@ class HessianOperator:
         self._summed = tf.function(self._summed_loss_hvp)
         self._regularizer = tf.function(self._regularizer_hvp)
         self._recursion = tf.function(self._recurse)
+        self._block = tf.function(self._summed_block, reduce_retracing=True)
 
     def _summed_loss_hvp(self, xb, yb, v):
         with tf.autodiff.ForwardAccumulator(self.theta, v) as acc:
@@ -109,6 +110,18 @@ class HessianOperator:
                 value = tf.reduce_sum(self.model.loss(self.theta, xb, yb))
             gradient = tape.gradient(value, self.theta)
         return acc.jvp(gradient)
+
+    def _summed_block(self, xb, yb, block):
+        return tf.vectorized_map(lambda v: self._summed_loss_hvp(xb, yb, v), block)
+
+    def loss_products(self, block: np.ndarray) -> np.ndarray:
+        """Rows v of `block` (k, n_params) -> rows H v for the Hessian H of the mean loss alone (no regulariser, no
+        damping), k products vectorised in one pass over each batch."""
+        vt, total = tf.constant(block, self.theta.dtype), 0.0
+        for start in range(0, self.n, self.batch_size):
+            stop = start + self.batch_size
+            total += self._block(self.x[start:stop], self.y[start:stop], vt).numpy() / self.n
+        return total
 
     def _regularizer_hvp(self, v):
         with tf.autodiff.ForwardAccumulator(self.theta, v) as acc:

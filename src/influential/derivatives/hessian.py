@@ -6,6 +6,7 @@ from functools import cached_property
 
 import numpy as np
 import scipy.linalg
+import scipy.sparse.linalg
 
 from influential.core import io
 from influential.core.errors import InputError
@@ -28,7 +29,8 @@ def hessian_operator(
 
 @dataclass(frozen=True)
 class FactorisedHessian:
-    """Eigendecomposition of the Hessian H; solves (H + damping I)^-1 V in two matrix products."""
+    """Eigendecomposition of the Hessian H, or its leading part (`leading`); solves (H + damping I)^-1 V in two
+    matrix products, on the span of the eigenvectors held."""
 
     eigenvalues: np.ndarray
     eigenvectors: np.ndarray
@@ -46,6 +48,23 @@ class FactorisedHessian:
     @property
     def positive_definite(self) -> bool:
         return bool(self.damped_eigenvalues.min() > 0)
+
+    @classmethod
+    def leading(
+        cls, product, n_params: int, rank: int, krylov: int, seed: int, tol: float, damping: float
+    ) -> "FactorisedHessian":
+        """The `rank` eigenpairs of H largest in magnitude from Hessian-vector products `product` (v -> H v), by
+        scipy's ARPACK Lanczos (the symmetric Arnoldi iteration, implicitly restarted) on a `krylov`-dimensional
+        subspace started from a seeded vector; `solve` then inverts H + damping I on their span and drops the
+        rest (Schioppa et al. 2022, who keep the largest eigenvalues)."""
+        if not 0 < rank < n_params:
+            raise InputError(f"influence.arnoldi.rank: {rank} must be between 1 and the model's {n_params - 1}")
+        operator = scipy.sparse.linalg.LinearOperator((n_params, n_params), matvec=product, dtype=np.float64)
+        start = np.random.default_rng(seed).standard_normal(n_params)
+        eigenvalues, eigenvectors = scipy.sparse.linalg.eigsh(
+            operator, k=rank, which="LM", v0=start, ncv=min(krylov, n_params), tol=tol
+        )
+        return cls(eigenvalues, eigenvectors, float(damping))
 
     def summary(self) -> dict:
         damped = self.damped_eigenvalues

@@ -1,5 +1,6 @@
-"""Influence functions (exact, CG, LiSSA): build from a model, its parameters and the training data, then ask for
-`change_if_removed(x_test, y_test, objective)`, as every estimator (influence.tracin, influence.hydra) answers.
+"""Influence functions (exact, CG, LiSSA, Arnoldi): build from a model, its parameters and the training data, then
+ask for `change_if_removed(x_test, y_test, objective)`, as every estimator (influence.tracin, influence.hydra)
+answers.
 
 Sign convention (Koh & Liang eq. 2, with removal = up-weighting by -1/n): the predicted change of a test point's
 objective f (its loss unless another test objective is given: cross-loss influence) when training point z is left
@@ -187,6 +188,22 @@ class ExactInfluence(InverseHvpInfluence):
         return self.matrix(test_gradients).astype(np.float32)
 
 
+class ArnoldiInfluence(ExactInfluence):
+    """Arnoldi influence (Schioppa et al. 2022) for models too large to form the Hessian: its `rank` eigenpairs
+    largest in magnitude from Hessian-vector products over the training set (FactorisedHessian.leading), once; each
+    test point then costs what the exact one's does, through the inverse on their span."""
+
+    name = names.ARNOLDI
+
+    def __init__(self, model, theta, x_train, y_train, damping: float = 0.0, *, rank, krylov, seed, tol, **kwargs):
+        batch_size = kwargs.get("batch_size", gradients.BATCH_SIZE)
+        product = hs.hessian_operator(model, theta, x_train, y_train, 0.0, batch_size)
+        started = time.perf_counter()
+        factorised = hs.FactorisedHessian.leading(product, model.n_params, rank, krylov, seed, tol, damping)
+        log.info("arnoldi: %d eigenpairs in %.1f s: %s", rank, time.perf_counter() - started, factorised.summary())
+        super().__init__(model, theta, x_train, y_train, damping, factorised=factorised, **kwargs)
+
+
 class ConjugateGradientInfluence(InverseHvpInfluence):
     """Conjugate gradients (scipy) on Hessian-vector products over the whole training set, per test point."""
 
@@ -268,6 +285,11 @@ def build(
     args = (model, theta, x_train, y_train, settings["damping"])
     if name == names.EXACT:
         return ExactInfluence(*args, factorised=factorised, **common)
+    if name == names.ARNOLDI:
+        arnoldi = settings[names.ARNOLDI]
+        return ArnoldiInfluence(
+            *args, rank=arnoldi["rank"], krylov=arnoldi["krylov"], seed=arnoldi["seed"], tol=arnoldi["tol"], **common
+        )
     if name == names.CG:
         cg = settings[names.CG]
         return ConjugateGradientInfluence(*args, tol=cg["tol"], max_iter=cg["max_iter"], **common)

@@ -31,7 +31,7 @@ def built(family, name: str, settings: dict, files) -> tuple:
     the dataset and the model."""
     dataset = io.load_dataset(files["dataset"])
     theta, meta = io.load_model(files["model"])
-    model = models.from_meta(meta)
+    model, theta = models.restricted_for(models.from_meta(meta), theta, settings)  # influence.layers
     cached = load(name, files, family.LOADERS)
     return family.build(name, settings, model, theta, dataset.train.x, dataset.train.y, **cached), dataset, model
 

@@ -11,6 +11,7 @@ estimator by a strategy (names.ESTIMATOR_RANKERS), or a baseline (the training l
 
 import numpy as np
 
+from influential import models
 from influential.core import names
 from influential.core.errors import InputError
 from influential.data.splits import Split
@@ -33,6 +34,7 @@ def scores(
     name, strategy = names.ESTIMATOR_RANKERS[ranker]
     if strategy == names.VALIDATION and (clean is None or not len(clean)):
         raise InputError(f"mislabel.clean: {ranker} ranks by a clean split's loss, and the split has no examples")
+    model, theta = models.restricted_for(model, theta, settings)  # influence.layers
     estimator = registry.build(name, settings, model, theta, train.x, train.y, **cached)
     if strategy == names.SELF:
         return estimator.self_influence()

@@ -22,12 +22,15 @@ test objective -log p(y | x) its own method, and its jobs build it directly (mix
 code holds it; so do the Skip-gram's of `word_embeddings:` (models.skipgram_layout, models.skipgram: examples are unit
 ids, the model holds the units' pairs); the all-CNN gets the generic derivatives by automatic differentiation
 (models.autodiff) and overrides the two that have fast formulas (batched per-example gradients, the layer-block
-Hessian). Adding a model is one module here, a `kind` in names.MODEL_KINDS and its config schema.
+Hessian); a user's Keras model (models.keras_model) gets them all by automatic differentiation through Keras's
+stateless calls. Adding a model is one module here, a `kind` in names.MODEL_KINDS and its config schema.
 """
 
 import numpy as np
 
-from influential.core.names import ALL_CNN, LOGISTIC_REGRESSION, MODEL_KINDS
+from influential.core.names import ALL_CNN, KERAS, LOGISTIC_REGRESSION, MODEL_KINDS
+
+CHECKED_EXAMPLES = 64  # a user's Keras model is called on this many training examples before it is trained
 
 
 def from_meta(meta: dict):
@@ -45,7 +48,22 @@ def from_meta(meta: dict):
         from influential.models.all_cnn import AllCNN
 
         return AllCNN(**settings)
+    if kind == KERAS:
+        from influential.models.keras_model import KerasModel
+
+        return KerasModel(**settings)
     raise ValueError(f"unknown model kind {kind!r} (known: {', '.join(MODEL_KINDS)})")
+
+
+def restricted_for(model, theta: np.ndarray, settings: dict) -> tuple:
+    """(model, theta) restricted to the estimator settings' `layers` (models.restricted), or as they are when they
+    name none (and TensorFlow is not loaded)."""
+    if not settings.get("layers"):
+        return model, theta
+    from influential.models.restricted import Restricted
+
+    restricted = Restricted.to_layers(model, theta, settings["layers"])
+    return restricted, theta[restricted.mask]
 
 
 def for_dataset(model_config: dict, dataset):
@@ -61,6 +79,18 @@ def for_dataset(model_config: dict, dataset):
                 "n_classes": dataset.n_classes,
             }
         )
+    if model_config["kind"] == KERAS:
+        model = from_meta(
+            {
+                "kind": KERAS,
+                **{key: model_config[key] for key in ("file", "build", "output", "layers")},
+                "input_shape": list(x.shape[1:]),
+                "n_classes": dataset.n_classes,
+                "weight_decay": float(model_config["weight_decay"]),
+            }
+        )
+        model.check(x[:CHECKED_EXAMPLES], dataset.train.y[:CHECKED_EXAMPLES])
+        return model
     if x.ndim != 4 or x.shape[1] != x.shape[2]:
         raise ValueError(f"all_cnn needs square images (n, side, side, channels), got inputs of shape {x.shape}")
     return from_meta(

@@ -167,17 +167,6 @@ class AllCNN(AutodiffModel):
         """The layer-block scheme (all_cnn_derivatives.loss_hessian) over the summed loss, divided by n."""
         return all_cnn_derivatives.loss_hessian(self, theta, x, y, batch_size) / len(y)
 
-    def representations(self, theta: np.ndarray, x: np.ndarray, batch_size: int = 500) -> dict[str, np.ndarray]:
-        """Every layer's output for every example, flattened to (n, dim) float32, by layer name."""
-        t = tf.constant(theta)
-        parts = [
-            [out.numpy().reshape(len(out), -1) for out in self.layer_outputs(t, x[i : i + batch_size])]
-            for i in range(0, len(x), batch_size)
-        ]
-        return {
-            name: np.concatenate([p[j] for p in parts]).astype(np.float32) for j, name in enumerate(self.layer_names)
-        }
-
     def stacked_logits(self, thetas: tf.Tensor, x: tf.Tensor, fused: bool | None = None) -> tf.Tensor:
         """Logits of K models (thetas: (K, n_params)) on one shared batch, shape (K, n, classes), in one graph.
 

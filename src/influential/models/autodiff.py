@@ -40,6 +40,17 @@ class AutodiffModel:
         """Hessian of the mean loss over (x, y), float64."""
         return autodiff.loss_hessian(self, theta, x, y, batch_size)
 
+    def representations(self, theta: np.ndarray, x: np.ndarray, batch_size: int = 500) -> dict[str, np.ndarray]:
+        """Every layer's output for every example, flattened to (n, dim) float32, by layer name."""
+        t = tf.constant(theta)
+        parts = [
+            [out.numpy().reshape(len(out), -1) for out in self.layer_outputs(t, x[i : i + batch_size])]
+            for i in range(0, len(x), batch_size)
+        ]
+        return {
+            name: np.concatenate([p[j] for p in parts]).astype(np.float32) for j, name in enumerate(self.layer_names)
+        }
+
     def regularizer_value(self, theta: np.ndarray) -> float:
         return float(self.regularizer(tf.constant(theta)).numpy())
 
