@@ -216,6 +216,12 @@ def test_mlp_exact_influence_predicts_leave_one_out_refits(mlp):
             "keras.layers.Dense(n_classes, activation='sigmoid')])\n",
             "model.output: {file}:build's outputs do not sum to 1 over the classes; set output: logits",
         ),
+        (
+            "import keras\ndef build(input_shape, n_classes):\n    return keras.Sequential([keras.Input(input_shape), "
+            "keras.layers.Dense(n_classes, kernel_regularizer='l2', name='out')])\n",
+            "model: {file}:build layer 'out' has a kernel_regularizer, which the workflow does not apply; "
+            "remove it and set model.weight_decay",
+        ),
     ],
 )
 def test_a_model_that_cannot_work_is_refused_in_one_line(tmp_path, mlp, source, message):

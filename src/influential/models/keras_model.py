@@ -105,8 +105,11 @@ class KerasModel(AutodiffModel):
 
     @property
     def shapes(self) -> list[tuple[str, tuple[int, ...]]]:
-        """(variable path, shape) of every trainable variable, in the order of the flat vector."""
-        return [(v.path, tuple(v.shape)) for v in self.network().trainable_variables]
+        """("layer/variable", shape) of every trainable variable, in the order of the flat vector; the layer is the
+        model's own layer that holds it (Keras's paths put a Sequential model's name first)."""
+        net = self.network()
+        owner = {id(v): layer.name for layer in net.layers for v in layer.trainable_variables}
+        return [(f"{owner.get(id(v), net.name)}/{v.name}", tuple(v.shape)) for v in net.trainable_variables]
 
     @property
     def sizes(self) -> list[int]:
@@ -190,6 +193,13 @@ class KerasModel(AutodiffModel):
         net = self.network()
         if not net.trainable_variables:
             raise InputError(f"model: {where} has no trainable variables")
+        for layer in net.layers:  # the objective's only penalty is model.weight_decay: a layer's own would be lost
+            penalties = [key for key, value in vars(layer).items() if key.endswith("regularizer") and value is not None]
+            if penalties:
+                raise InputError(
+                    f"model: {where} layer {layer.name!r} has a {penalties[0]}, which the workflow does not apply; "
+                    "remove it and set model.weight_decay"
+                )
         known = [layer.name for layer in net.layers]
         for name in self.layers:
             if name not in known:

@@ -54,9 +54,17 @@ class Restricted(AutodiffModel):
         return int(self.mask.sum())
 
     def full(self, theta: tf.Tensor) -> tf.Tensor:
-        """The full parameter vector with the chosen entries replaced by theta."""
-        rows = tf.constant(np.flatnonzero(self.mask)[:, None])
-        return tf.tensor_scatter_nd_update(tf.constant(self.full_theta, theta.dtype), rows, theta)
+        """The full parameter vector with the chosen entries replaced by theta. A layer's entries are contiguous, so
+        this is a concatenation of slices: scatter and gather would give IndexedSlices gradients, which forward-mode
+        Hessian-vector products cannot take."""
+        bounds = np.flatnonzero(np.diff(self.mask.astype(np.int8), prepend=0, append=0))  # starts and ends of runs
+        pieces, at, taken = [], 0, 0
+        for start, stop in zip(bounds[::2], bounds[1::2], strict=True):
+            pieces.append(tf.constant(self.full_theta[at:start], theta.dtype))
+            pieces.append(theta[taken : taken + stop - start])
+            at, taken = stop, taken + stop - start
+        pieces.append(tf.constant(self.full_theta[at:], theta.dtype))
+        return tf.concat(pieces, axis=0)
 
     def loss(self, theta, x, y):
         return self.full_model.loss(self.full(theta), x, y)
