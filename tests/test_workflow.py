@@ -814,6 +814,7 @@ def test_jobs_import_the_workflows_own_library_before_any_other(tmp_path):
 
 def test_embedding_space_analysis(tiny_run):
     exp = tiny_run / "tiny_cnn"
+    estimators = TINY["experiments"]["tiny_cnn"]["influence"]["estimators"]
     with np.load(exp / "embeddings" / "h2_c.npz") as layer:
         assert layer["train"].shape == (40, 128) and layer["test"].shape == (15, 128)
     metrics = pd.read_parquet(exp / "metrics" / "first.parquet")
@@ -826,20 +827,20 @@ def test_embedding_space_analysis(tiny_run):
     assert logits["selected"].sum() == 4 and logits[names.ACTUAL].notna().sum() >= 4
 
     correlations = pd.read_csv(exp / "tables" / "embedding_correlations.csv")
-    assert len(correlations) == 3 * 8 * (4 + len(names.ESTIMATORS))
+    assert len(correlations) == 3 * 8 * (4 + len(estimators))
     assert (correlations.query("test != 'first_centroid'")["n"] == 4).all()
     assert set(correlations["quantity"]) == {
         "pixel_cosine", "embedding_cosine", "mahalanobis", "centroid_relationship",
-        *(f"predicted_{name}" for name in names.ESTIMATORS),
+        *(f"predicted_{name}" for name in estimators),
     }  # fmt: skip
     chosen = logits[logits["selected"]]
     row = correlations.query("test == 'first' and layer == 'logits' and quantity == 'mahalanobis'").iloc[0]
     assert row["pearson"] == pytest.approx(stats.pearsonr(chosen["mahalanobis"], chosen[names.ACTUAL])[0])
     compact = pd.read_csv(exp / "tables" / "table_5_1.csv")
     lds = pd.read_csv(exp / "tables" / "lds.csv")
-    assert len(lds) == 3 * len(names.ESTIMATORS) and (lds["n"] == 4).all()  # 4 subset models of 20 digits
+    assert len(lds) == 3 * len(estimators) and (lds["n"] == 4).all()  # 4 subset models of 20 digits
     assert compact.columns.tolist()[1:] == ["first", "second", "first_centroid"]
-    assert len(compact) == 4 + len(names.ESTIMATORS) + len(names.ESTIMATORS)  # metrics, estimators, their LDS
+    assert len(compact) == 4 + 2 * len(estimators)  # metrics, estimators, their LDS
     by_row = compact.set_index(compact.columns[0])
     assert by_row.loc["Mahalanobis distance to class centroid", "first"] == pytest.approx(row["pearson"])
     for _, score in lds.iterrows():
