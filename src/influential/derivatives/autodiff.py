@@ -10,9 +10,11 @@ from influential.derivatives.gradients import batches
 
 log = logging.getLogger(__name__)
 
-# Hessian columns differentiated at once: a vectorised Jacobian of all of them holds every column's copy of a
-# batch's activations (a Keras CNN of 2,616 parameters on 40 images: over 20 GB)
+# Hessian columns differentiated at once, and examples per batch while they are: the vectorised products hold a
+# copy of the batch's activations per column (the all-CNN as a Keras model: 2,616 columns of 40 images took over
+# 20 GB; 64 columns of 500 images over 14 GB, 64 of 100 about 3)
 HESSIAN_COLUMNS_AT_ONCE = 64
+HESSIAN_EXAMPLES_AT_ONCE = 100
 
 
 def per_example_gradients(model, theta: np.ndarray, x: np.ndarray, y: np.ndarray, batch_size: int) -> np.ndarray:
@@ -57,8 +59,8 @@ def loss_gradient(model, theta: np.ndarray, x: np.ndarray, y: np.ndarray, batch_
 
 def loss_hessian(model, theta: np.ndarray, x: np.ndarray, y: np.ndarray, batch_size: int) -> np.ndarray:
     """Hessian of the mean loss over (x, y), float64, HESSIAN_COLUMNS_AT_ONCE columns at a time as vectorised
-    Hessian-vector products."""
-    operator, p = HessianOperator(model, theta, x, y, 0.0, batch_size), len(theta)
+    Hessian-vector products over batches of at most HESSIAN_EXAMPLES_AT_ONCE examples."""
+    operator, p = HessianOperator(model, theta, x, y, 0.0, min(batch_size, HESSIAN_EXAMPLES_AT_ONCE)), len(theta)
     h = np.zeros((p, p))
     for start in range(0, p, HESSIAN_COLUMNS_AT_ONCE):
         stop = min(start + HESSIAN_COLUMNS_AT_ONCE, p)

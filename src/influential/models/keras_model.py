@@ -11,6 +11,7 @@ derivatives influence takes. The network is built once per float type (float32 f
 job asks), under that dtype policy, so a float64 theta is computed in float64.
 """
 
+import functools
 import importlib.util
 import inspect
 import math
@@ -41,6 +42,12 @@ def load_builder(file: str, function: str):
     if not callable(builder):
         raise InputError(f"model.build: {file} has no function {function!r}")
     return builder
+
+
+@functools.cache
+def _inference_mode(net: keras.Model) -> dict:
+    """training=False for a model whose call takes it (a subclassed model's call may not)."""
+    return {"training": False} if "training" in inspect.signature(net.call).parameters else {}
 
 
 def _first_line(error: Exception) -> str:
@@ -131,8 +138,7 @@ class KerasModel(AutodiffModel):
         pieces = [tf.reshape(p, s) for p, (_, s) in zip(tf.split(theta, self.sizes), self.shapes, strict=True)]
         state = [v.value for v in net.non_trainable_variables]
         inputs = tf.cast(tf.reshape(x, (-1, *self.input_shape)), theta.dtype)
-        mode = {"training": False} if "training" in inspect.signature(net.call).parameters else {}
-        outputs, _ = net.stateless_call(pieces, state, inputs, **mode)
+        outputs, _ = net.stateless_call(pieces, state, inputs, **_inference_mode(net))
         return outputs
 
     def _as_logits(self, output: tf.Tensor) -> tf.Tensor:
