@@ -15,12 +15,15 @@ log = logging.getLogger(__name__)
 # 20 GB; 64 columns of 500 images over 14 GB, 64 of 100 about 3)
 HESSIAN_COLUMNS_AT_ONCE = 64
 HESSIAN_EXAMPLES_AT_ONCE = 100
+# Examples per Jacobian of per-example losses: the vectorised backward pass of each loss runs over the whole batch,
+# so memory and time grow with its square (the all-CNN as a Keras model, batches of 500: over 15 GB)
+JACOBIAN_EXAMPLES_AT_ONCE = 50
 
 
 def per_example_gradients(model, theta: np.ndarray, x: np.ndarray, y: np.ndarray, batch_size: int) -> np.ndarray:
     """The Jacobian of each batch's per-example losses, shape (n, n_params)."""
     t, rows = tf.constant(theta), []
-    for b in batches(len(y), batch_size):
+    for b in batches(len(y), min(batch_size, JACOBIAN_EXAMPLES_AT_ONCE)):
         with tf.GradientTape() as tape:
             tape.watch(t)
             losses = model.loss(t, x[b], y[b])
