@@ -11,11 +11,11 @@ derivatives influence takes. The network is built once per float type (float32 f
 job asks), under that dtype policy, so a float64 theta is computed in float64.
 """
 
-import functools
 import importlib.util
 import inspect
 import math
 from dataclasses import dataclass, field
+from functools import cache, cached_property
 from pathlib import Path
 
 import keras
@@ -44,7 +44,7 @@ def load_builder(file: str, function: str):
     return builder
 
 
-@functools.cache
+@cache
 def _inference_mode(net: keras.Model) -> dict:
     """training=False for a model whose call takes it (a subclassed model's call may not)."""
     return {"training": False} if "training" in inspect.signature(net.call).parameters else {}
@@ -110,7 +110,7 @@ class KerasModel(AutodiffModel):
             self._networks[dtype] = net
         return net
 
-    @property
+    @cached_property  # read on every call of the network: built once, as the network is
     def shapes(self) -> list[tuple[str, tuple[int, ...]]]:
         """("layer/variable", shape) of every trainable variable, in the order of the flat vector; the layer is the
         model's own layer that holds it (Keras's paths put a Sequential model's name first)."""
@@ -118,7 +118,7 @@ class KerasModel(AutodiffModel):
         owner = {id(v): layer.name for layer in net.layers for v in layer.trainable_variables}
         return [(f"{owner.get(id(v), net.name)}/{v.name}", tuple(v.shape)) for v in net.trainable_variables]
 
-    @property
+    @cached_property
     def sizes(self) -> list[int]:
         return [math.prod(shape) for _, shape in self.shapes]
 
